@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from rest_framework import authentication, exceptions
+
+from traveler.core.access import access_for
+from traveler.core.services.auth import token_authenticate
+from traveler.core.tenancy import enter_tenant
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer trv_...``: the token decides the user and the tenant."""
+
+    keyword = "bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if not header or header[0].lower() not in (self.keyword, "token"):
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
+        token = token_authenticate(header[1])
+        if token is None:
+            raise exceptions.AuthenticationFailed("The API token is unknown, expired or revoked.")
+        django_request = request._request
+        django_request.tenant = token.tenant
+        enter_tenant(token.tenant, actor=token.user)
+        django_request.access = access_for(token.user, token.tenant)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The UI's session, with CSRF checks on unsafe methods; the middleware set the tenant."""

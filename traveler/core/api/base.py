@@ -1,0 +1,194 @@
+"""The shared shape of a record API: list, retrieve, create, versioned update, archive, restore,
+history. A module's viewset declares its model, serializers, permissions and services; the rest
+comes from here, and the contract tests run against every viewset built on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from traveler.core.access import visible
+from traveler.core.models import History, User
+from traveler.core.services.records import record_archive, record_create, record_restore, record_update
+
+
+@dataclass(frozen=True)
+class RecordServices:
+    create: Callable[..., Any] = None
+    update: Callable[..., Any] = None
+    archive: Callable[..., Any] = None
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """Output: every record shows its version (send it back to change the record)."""
+
+    version = serializers.IntegerField(read_only=True)
+    archived_at = serializers.DateTimeField(read_only=True)
+
+
+class ChangeInput(serializers.Serializer):
+    version = serializers.IntegerField(required=False, help_text="The version you read; required to change.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
+                                   help_text="Why: stored in the record's history.")
+
+
+class HistorySerializer(serializers.ModelSerializer):
+    action = serializers.CharField(source="get_action_display")
+    actor = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = History
+        fields = ["id", "occurred_at", "action", "actor", "reason", "changes"]
+
+    def get_actor(self, obj) -> dict | None:
+        names = self.context.get("actor_names", {})
+        return {"id": obj.actor_id, "name": names.get(obj.actor_id, "")} if obj.actor_id else None
+
+    def get_changes(self, obj) -> dict:
+        return {k: {"old": o, "new": n} for k, (o, n) in obj.changes.items()}
+
+
+
+
+def actor_names(rows) -> dict[int, str]:
+    ids = {r.actor_id for r in rows if r.actor_id}
+    return dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
+
+
+class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Base for the API of a tenant-owned model.
+
+    Set ``model``, ``serializer_class`` (output), ``input_serializer_class`` (writes; omit for a
+    read-only API), ``permission_prefix`` ("core" gives core.view_<model>, core.add_<model>, ...)
+    and optionally ``services``.
+    """
+
+    model = None
+    input_serializer_class: type[serializers.Serializer] | None = None
+    permission_prefix: str = ""
+    services = RecordServices()
+    read_only = False
+
+    @property
+    def permission_map(self) -> dict[str, str]:
+        name = self.model._meta.model_name
+        p = self.permission_prefix
+        view = f"{p}.view_{name}"
+        return {
+            "list": view, "retrieve": view, "history": view,
+            "create": f"{p}.add_{name}", "update": f"{p}.change_{name}", "partial_update": f"{p}.change_{name}",
+            "destroy": f"{p}.archive_{name}", "restore": f"{p}.archive_{name}",
+        }
+
+    def get_queryset(self):
+        qs = visible(self.model.objects.all(), self.request._request.access)
+        if self.action == "list" and self.request.query_params.get("archived") not in ("true", "1", "all"):
+            qs = qs.filter(archived_at__isnull=True)
+        return qs.order_by(*(self.model._meta.ordering or ["pk"]), "pk")
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update") and self.input_serializer_class:
+            return self.input_serializer_class
+        return self.serializer_class
+
+    def _out(self, obj, code=status.HTTP_200_OK) -> Response:
+        return Response(self.serializer_class(obj, context=self.get_serializer_context()).data, status=code)
+
+    def _reason(self, request: Request, data: dict | None = None) -> str | None:
+        return (data or {}).get("reason") or request.headers.get("X-Reason") or None
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        if self.read_only or not self.input_serializer_class:
+            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        ser = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
+        ser.is_valid(raise_exception=True)
+        data = dict(ser.validated_data)
+        reason = data.pop("reason", None) or self._reason(request)
+        data.pop("version", None)
+        create = self.services.create or (lambda *, data, reason: record_create(self.model, data=data, reason=reason))
+        obj = create(data=data, reason=reason)
+        return self._out(obj, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args, partial: bool = False, **kwargs) -> Response:
+        if self.read_only or not self.input_serializer_class:
+            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        obj = self.get_object()
+        ser = self.input_serializer_class(obj, data=request.data, partial=partial, context=self.get_serializer_context())
+        ser.is_valid(raise_exception=True)
+        data = dict(ser.validated_data)
+        version = data.pop("version", None)
+        if version is None and request.headers.get("If-Match", "").strip('"W/').isdigit():
+            version = int(request.headers["If-Match"].strip('"W/'))
+        reason = data.pop("reason", None) or self._reason(request)
+        update = self.services.update or record_update
+        if self.services.update:
+            obj = update(**{self.model._meta.model_name: obj}, version=version, data=data, reason=reason)
+        else:
+            obj = update(obj, version=version, data=data, reason=reason)
+        return self._out(obj)
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(parameters=[
+        OpenApiParameter("version", int, description="The version you read (optional)."),
+        OpenApiParameter("reason", str, description="Why the record is archived."),
+    ], responses={200: None})
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        """Archive the record (records are never deleted)."""
+        if self.read_only:
+            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        obj = self.get_object()
+        version = request.query_params.get("version")
+        version = int(version) if version and version.isdigit() else None
+        reason = request.query_params.get("reason") or self._reason(request, request.data if isinstance(request.data, dict) else None)
+        if self.services.archive:
+            obj = self.services.archive(**{self.model._meta.model_name: obj}, version=version, reason=reason)
+        else:
+            obj = record_archive(obj, version=version, reason=reason)
+        return self._out(obj)
+
+    @extend_schema(request=ChangeInput, responses=None)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, *args, **kwargs) -> Response:
+        """Bring an archived record back."""
+        obj = self.get_object()
+        return self._out(record_restore(obj, reason=self._reason(request, request.data)))
+
+    @extend_schema(responses=HistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, *args, **kwargs) -> Response:
+        """Every change to this record: who, when (UTC), what changed, and why."""
+        obj = self.get_object()
+        rows = History.objects.filter(table_name=obj._meta.db_table, record_id=str(obj.pk)).order_by("-id")
+        page = self.paginate_queryset(rows)
+        ctx = {"actor_names": actor_names(page)}
+        return self.get_paginated_response(HistorySerializer(page, many=True, context=ctx).data)
+
+    def get_object(self):
+        # Archived records stay reachable by id (for history and restore).
+        queryset = self.filter_queryset(visible(self.model.objects.all(), self.request._request.access))
+        from django.shortcuts import get_object_or_404
+
+        pk = self.kwargs.get("pk")
+        if pk is None or not str(pk).isdigit():
+            from django.http import Http404
+
+            raise Http404
+        obj = get_object_or_404(queryset, pk=pk)
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+
+class RecordWriteViewSet(TenantRecordViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                         mixins.DestroyModelMixin):
+    """A record API with writes (create, update, archive)."""

@@ -1,0 +1,19 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from traveler.core.api import views
+
+router = SimpleRouter()
+router.register("companies", views.CompanyViewSet, basename="company")
+router.register("users", views.MemberViewSet, basename="member")
+router.register("roles", views.RoleViewSet, basename="role")
+router.register("modules", views.ModuleViewSet, basename="module")
+router.register("jobs", views.JobViewSet, basename="job")
+router.register("events", views.EventViewSet, basename="event")
+router.register("tokens", views.TokenViewSet, basename="token")
+
+urlpatterns = [
+    path("me/", views.me, name="me"),
+    path("permissions/", views.permission_list, name="permissions"),
+    *router.urls,
+]

@@ -1,0 +1,31 @@
+from django.db.models.signals import post_migrate
+
+from traveler.core.modules import ModuleConfig
+
+
+class CoreConfig(ModuleConfig):
+    """The platform: tenants, users, roles, audit trail, events, jobs, API and UI shell."""
+
+    name = "traveler.core"
+    label = "core"
+    verbose_name = "Platform"
+    requires = ()
+    switchable = False
+    url_prefix = "core"  # API at /api/v1/core/
+    ui_url_prefix = ""  # the shell's pages at the root
+
+    def ready(self) -> None:
+        super().ready()
+        from traveler.core import tenancy  # noqa: F401  (connects the connection hook)
+
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="traveler-core-after-migrate")
+
+
+def _after_migrate(sender, using, **kwargs) -> None:
+    from django.db import connections
+
+    from traveler.core.dbobjects import sync_database_objects
+    from traveler.core.services.tenants import roles_sync_all
+
+    sync_database_objects(connections[using])
+    roles_sync_all()

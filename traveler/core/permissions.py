@@ -1,0 +1,32 @@
+"""Permissions declared by the platform itself."""
+
+from traveler.core.registry import add_object_rule, declare_permissions
+from traveler.core.roles import ADMINS, ALL_STAFF, AUDITOR, CUSTOMER, READ_ALL
+
+declare_permissions(
+    "core",
+    ("core.view_company", "View companies", (*READ_ALL, CUSTOMER)),
+    ("core.add_company", "Add companies", (*ADMINS, "qa_manager", "production_manager")),
+    ("core.change_company", "Change companies", (*ADMINS, "qa_manager", "production_manager")),
+    ("core.archive_company", "Archive companies", ADMINS),
+    ("core.view_user", "View users", (*ADMINS, *ALL_STAFF, AUDITOR)),
+    ("core.manage_users", "Manage users and their roles", ADMINS),
+    ("core.view_role", "View roles and permissions", (*ADMINS, AUDITOR, "qa_manager")),
+    ("core.manage_roles", "Change the permissions of roles", ADMINS),
+    ("core.manage_modules", "Switch modules on and off", ADMINS),
+    ("core.view_history", "View record history", (*READ_ALL,)),
+    ("core.view_jobs", "View background jobs", ADMINS),
+    ("core.manage_jobs", "Retry background jobs", ADMINS),
+    ("core.view_events", "View domain events", (*ADMINS, AUDITOR)),
+)
+
+
+def _not_self(user, obj) -> str | None:
+    # An administrator who could demote or deactivate themselves could lock the tenant out.
+    target_id = getattr(obj, "user_id", None) or getattr(obj, "pk", None)
+    if user is not None and target_id == user.pk:
+        return "You cannot change your own roles or deactivate yourself; ask another administrator."
+    return None
+
+
+add_object_rule("core.manage_users", _not_self)

@@ -1,0 +1,116 @@
+"""The one registry through which modules plug into Traveler.
+
+Each installed module registers what it adds while Django starts (from its ``permissions.py``,
+``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
+here names a module. The keys are fixed: permissions, menu, panels, event types and handlers,
+jobs and periodic jobs, object rules.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Permission:
+    code: str  # "<module>.<verb>_<thing>", e.g. "core.manage_users"
+    label: str
+    module: str
+    default_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    module: str
+    label: str
+    url_name: str
+    permission: str | None = None
+    section: str = "Main"
+    order: int = 100
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block one module adds to another module's detail page (e.g. "core.company.detail")."""
+
+    module: str
+    target: str
+    title: str
+    render: Callable[..., str]  # render(request, obj) -> HTML
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    pattern: str  # an event name or a glob such as "mes.part.*"
+    func: Callable[..., Any]
+    name: str
+    module: str
+    durable: bool = False
+    max_attempts: int = 5
+
+    def matches(self, event_name: str) -> bool:
+        return fnmatch.fnmatchcase(event_name, self.pattern)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    func: Callable[..., Any]
+    module: str
+    max_attempts: int = 5
+    every_seconds: int | None = None  # set for periodic jobs
+
+
+@dataclass
+class Registry:
+    modules: dict[str, Any] = field(default_factory=dict)
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    menu: list[MenuItem] = field(default_factory=list)
+    panels: dict[str, list[Panel]] = field(default_factory=dict)
+    event_types: dict[str, type] = field(default_factory=dict)
+    event_handlers: list[EventHandler] = field(default_factory=list)
+    jobs: dict[str, JobSpec] = field(default_factory=dict)
+    object_rules: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
+
+    def handlers_for(self, event_name: str) -> list[EventHandler]:
+        return [h for h in self.event_handlers if h.matches(event_name)]
+
+
+registry = Registry()
+
+
+def _module_of(obj: Any) -> str:
+    from django.apps import apps
+
+    config = apps.get_containing_app_config(obj if isinstance(obj, str) else obj.__module__)
+    return config.label if config else "core"
+
+
+def declare_permissions(module: str, *perms: tuple[str, str, tuple[str, ...]]) -> None:
+    """Declare a module's permissions: ``(code, label, default_roles)`` each."""
+    for code, label, roles in perms:
+        if not code.startswith(f"{module}."):
+            raise ValueError(f"permission {code!r} must start with '{module}.'")
+        if code in registry.permissions and registry.permissions[code].module != module:
+            raise ValueError(f"permission {code!r} is already declared by another module")
+        registry.permissions[code] = Permission(code, label, module, tuple(roles))
+
+
+def add_menu_item(item: MenuItem) -> None:
+    registry.menu.append(item)
+    registry.menu.sort(key=lambda m: (m.section, m.order, m.label))
+
+
+def add_panel(panel: Panel) -> None:
+    registry.panels.setdefault(panel.target, []).append(panel)
+    registry.panels[panel.target].sort(key=lambda p: p.order)
+
+
+def add_object_rule(permission: str, rule: Callable[..., str | None]) -> None:
+    """``rule(user, obj)`` returns a reason to refuse, or None. Runs after the permission check."""
+    registry.object_rules.setdefault(permission, []).append(rule)

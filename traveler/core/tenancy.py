@@ -1,0 +1,110 @@
+"""The current tenant and actor, for the ORM and for PostgreSQL.
+
+Every request, job and command runs inside ``tenant_context(...)``. It sets two things:
+
+* context variables read by the tenant-scoped managers (``TenantModel.objects``), which fail closed
+  with ``TenantNotSet`` when no tenant is set;
+* PostgreSQL settings ``traveler.tenant_id`` / ``traveler.actor_id`` on the connection, read by the
+  row-level-security policies (the second wall) and by the audit-trail triggers.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Iterator
+
+from django.db import connection
+from django.db.backends.signals import connection_created
+
+if TYPE_CHECKING:
+    from traveler.core.models import Tenant, User
+
+_tenant: ContextVar["Tenant | None"] = ContextVar("traveler_tenant", default=None)
+_actor: ContextVar["User | None"] = ContextVar("traveler_actor", default=None)
+
+
+class TenantNotSet(RuntimeError):
+    """A tenant-owned table was queried with no current tenant: a bug, never a user error."""
+
+
+def current_tenant() -> "Tenant":
+    tenant = _tenant.get()
+    if tenant is None:
+        raise TenantNotSet("No current tenant: run this inside tenant_context(...)")
+    return tenant
+
+
+def current_tenant_or_none() -> "Tenant | None":
+    return _tenant.get()
+
+
+def current_actor() -> "User | None":
+    return _actor.get()
+
+
+def _apply(conn, tenant, actor) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT set_config('traveler.tenant_id', %s, false), set_config('traveler.actor_id', %s, false)",
+            [str(tenant.pk) if tenant else "", str(actor.pk) if actor else ""],
+        )
+
+
+_KEEP = object()
+
+
+@contextmanager
+def tenant_context(tenant: "Tenant | None", *, actor: "User | None" = _KEEP) -> Iterator[None]:
+    """Run the block inside ``tenant`` (as ``actor``, or the current actor when not given).
+
+    Restores the previous context afterwards.
+    """
+    actor = _actor.get() if actor is _KEEP else actor
+    t_token = _tenant.set(tenant)
+    a_token = _actor.set(actor)
+    _apply(connection, tenant, actor)
+    try:
+        yield
+    finally:
+        _tenant.reset(t_token)
+        _actor.reset(a_token)
+        if connection.connection is not None and not connection.needs_rollback:
+            try:
+                _apply(connection, _tenant.get(), _actor.get())
+            except Exception:  # a broken connection is closed by Django; nothing to restore
+                pass
+
+
+def _on_connect(sender, connection, **kwargs) -> None:
+    # A connection opened inside a context (a reconnect mid-request) gets the context too.
+    if _tenant.get() is not None or _actor.get() is not None:
+        _apply(connection, _tenant.get(), _actor.get())
+
+
+connection_created.connect(_on_connect, dispatch_uid="traveler-tenant-context")
+
+
+@contextmanager
+def audit_reason(reason: str | None) -> Iterator[None]:
+    """Attach a reason to every history row written in the enclosing transaction."""
+    if reason:
+        with connection.cursor() as cur:
+            cur.execute("SELECT set_config('traveler.reason', %s, true)", [reason])
+    try:
+        yield
+    finally:
+        if reason and connection.in_atomic_block and not connection.needs_rollback:
+            with connection.cursor() as cur:
+                cur.execute("SELECT set_config('traveler.reason', '', true)")
+
+
+def enter_tenant(tenant: "Tenant | None", *, actor: "User | None") -> None:
+    """Switch the current context without a ``with`` block.
+
+    For authentication that happens inside a request: the enclosing ``tenant_context`` opened by
+    the middleware restores the previous values when the request ends.
+    """
+    _tenant.set(tenant)
+    _actor.set(actor)
+    _apply(connection, tenant, actor)

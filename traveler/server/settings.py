@@ -1,0 +1,192 @@
+"""Django settings for Traveler. Everything an administrator sets comes from the environment.
+
+See README.md "Configuration" for the variables.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from traveler.server.manifest import load_manifest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("TRAVELER_DEBUG", False)
+SECRET_KEY = os.environ.get("TRAVELER_SECRET_KEY") or "dev-only-insecure-key-change-me-in-production-0123456789"
+ALLOWED_HOSTS = [h for h in os.environ.get("TRAVELER_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h]
+
+MANIFEST = load_manifest()
+DEPLOYMENT_TYPE = MANIFEST.deployment
+MULTI_TENANT = DEPLOYMENT_TYPE == "saas"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",  # the auth middleware and password validators need it
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    *MANIFEST.app_paths,
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "traveler.core.middleware.ApiErrorMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "traveler.core.middleware.TenantMiddleware",
+]
+
+ROOT_URLCONF = "traveler.server.urls"
+ASGI_APPLICATION = "traveler.server.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "traveler.core.ui.context.shell",
+            ],
+        },
+    }
+]
+
+
+def database_settings() -> dict:
+    """The app connects as a role that is neither superuser nor table owner; migrations as the owner.
+
+    ``TRAVELER_DB_AS_OWNER=1`` (set by ``./dev`` for migrate and by the test set-up) switches to
+    the owner role.
+    """
+    as_owner = env_bool("TRAVELER_DB_AS_OWNER")
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        u = urlparse(url)
+        q = parse_qs(u.query)
+        owner, owner_pw = unquote(u.username or ""), unquote(u.password or "")
+        app_user = os.environ.get("DATABASE_APP_USER", "traveler_app")
+        app_pw = os.environ.get("DATABASE_APP_PASSWORD", "")
+        host = u.hostname or (q.get("host") or [""])[0]
+        port = u.port or (q.get("port") or [""])[0]
+        name = u.path.lstrip("/")
+    else:
+        from traveler.server.embedded_db import connection_info
+
+        info = connection_info()
+        owner, owner_pw, app_user, app_pw = info["owner"], "", info["app"], ""
+        host, port, name = info["host"], info["port"], info["name"]
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": owner if as_owner else app_user,
+        "PASSWORD": owner_pw if as_owner else app_pw,
+        "HOST": host,
+        "PORT": str(port or ""),
+        "CONN_MAX_AGE": int(os.environ.get("TRAVELER_DB_CONN_MAX_AGE", "60")),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {},
+        "TEST": {"NAME": os.environ.get("TRAVELER_TEST_DB_NAME", f"test_{name}")},
+        "TRAVELER_OWNER": owner,
+        "TRAVELER_OWNER_PASSWORD": owner_pw,
+        "TRAVELER_APP_USER": app_user,
+        "TRAVELER_APP_PASSWORD": app_pw,
+    }
+
+
+DATABASES = {"default": database_settings()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = ["traveler.core.auth.EmailBackend"]
+LOGIN_URL = "/signin/"
+LOGIN_REDIRECT_URL = "/"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Sign-in throttling: this many failures for one email within the window locks it for the window.
+TRAVELER_LOGIN_MAX_FAILURES = int(os.environ.get("TRAVELER_LOGIN_MAX_FAILURES", "5"))
+TRAVELER_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("TRAVELER_LOGIN_LOCKOUT_SECONDS", "900"))
+TRAVELER_API_TOKEN_DAYS = int(os.environ.get("TRAVELER_API_TOKEN_DAYS", "90"))
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("TRAVELER_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = 12 * 3600
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "traveler.core.api.auth.TokenAuthentication",
+        "traveler.core.api.auth.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["traveler.core.api.permissions.TenantMember"],
+    "DEFAULT_PAGINATION_CLASS": "traveler.core.api.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+        "rest_framework.filters.SearchFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "traveler.core.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "TITLE": "Traveler API",
+    "DESCRIPTION": "Manufacturing execution and quality management. Authenticate with a Bearer token "
+    "from POST /api/v1/auth/token/.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+TRAVELER_JOB_POLL_SECONDS = float(os.environ.get("TRAVELER_JOB_POLL_SECONDS", "2"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("TRAVELER_LOG_LEVEL", "WARNING")},
+}

@@ -38,7 +38,7 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
 @contextmanager
 def _as_owner():
     with connection.cursor() as cur:
-        cur.execute("RESET ROLE")
+        cur.execute(f"SET ROLE {settings.DATABASES['default']['TRAVELER_OWNER']}")
     try:
         yield
     finally:

@@ -45,3 +45,21 @@ class ApiClient(APIClient):
             _, raw = token_issue(user=user, tenant=tenant)
         self.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         return self
+
+
+# Record factories for the generic API contract tests (test_api_contract.py): every model served
+# by a TenantRecordViewSet registers one, in its module's tests/factories.py.
+RECORD_FACTORIES: dict[type, "callable"] = {}
+
+
+def record_factory(model):
+    def decorator(func):
+        RECORD_FACTORIES[model] = func
+        return func
+
+    return decorator
+
+
+@record_factory(Company)
+def _company(tenant: Tenant) -> Company:
+    return make_company(tenant)

@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from traveler.core.services.audit import audit_verify, history_count
+
+
+class Command(BaseCommand):
+    help = "Check the audit trail: exits non-zero when any history row was changed, removed or inserted out of band."
+
+    def handle(self, *args, **options):
+        problems = audit_verify()
+        total = history_count()
+        if problems:
+            for p in problems:
+                self.stderr.write(str(p))
+            raise CommandError(f"audit trail verification FAILED: {len(problems)} problem(s) in {total} history rows")
+        self.stdout.write(f"audit trail verified: {total} history rows, no problems")

@@ -1,0 +1,106 @@
+"""Module machinery, deployment manifests, architecture rules, health and the API schema."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from traveler.core.modules import ModuleConfig
+from traveler.core.registry import registry
+from traveler.server.manifest import ManifestError, load_manifest
+
+TRAVELER = Path(__file__).resolve().parents[2]
+
+
+def _config(label, **attrs):
+    import types
+
+    import traveler.core as pkg
+
+    cls = type(f"{label.title()}Config", (ModuleConfig,), {"name": f"traveler.{label}", "label": label, **attrs})
+    return cls(f"traveler.{label}", types.SimpleNamespace(__path__=pkg.__path__, __file__=pkg.__file__))
+
+
+def test_missing_requirement_fails_start_up_with_a_clear_message():
+    config = _config("qms_test", requires=("core", "mes_lite"))
+    with pytest.raises(ImproperlyConfigured, match=r"Module 'qms_test' requires 'mes_lite', which is not installed"):
+        config.check_requirements()
+
+
+def test_installed_requirement_passes():
+    _config("spc_test", requires=("core",)).check_requirements()
+
+
+@override_settings(DEPLOYMENT_TYPE="airgapped")
+def test_airgapped_refuses_cloud_only_modules():
+    with pytest.raises(ImproperlyConfigured, match="air-gapped"):
+        _config("dms_test", cloud_only=True).check_requirements()
+
+
+def test_manifest_validation(tmp_path):
+    bad = tmp_path / "m.yaml"
+    bad.write_text("deployment: cloud\nmodules: [core]\n")
+    with pytest.raises(ManifestError, match="deployment must be one of"):
+        load_manifest(bad)
+    bad.write_text("modules: ['../etc']\n")
+    with pytest.raises(ManifestError, match="is not a module name"):
+        load_manifest(bad)
+    with pytest.raises(ManifestError, match="does not exist"):
+        load_manifest(tmp_path / "nope.yaml")
+    good = tmp_path / "g.yaml"
+    good.write_text("deployment: dedicated\nmodules: [spc]\nintegrations: [erp_csv]\n")
+    m = load_manifest(good)
+    assert m.modules == ("core", "spc")
+    assert m.app_paths == ["traveler.core", "traveler.spc", "traveler.integrations.erp_csv"]
+
+
+def test_shipped_manifests_are_valid():
+    for path in (TRAVELER.parent / "manifests").glob("*.yaml"):
+        assert load_manifest(path).modules[0] == "core"
+
+
+def _imports(path: Path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def test_core_imports_no_other_module():
+    """core never names a module; it is the other way round (also an import-linter contract)."""
+    offenders = []
+    for path in (TRAVELER / "core").rglob("*.py"):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "traveler" and len(parts) > 1 and parts[1] not in ("core", "server"):
+                offenders.append(f"{path.relative_to(TRAVELER)}: {name}")
+            if name.startswith("traveler.server") and "tests" not in path.parts and path.name != "conftest.py":
+                offenders.append(f"{path.relative_to(TRAVELER)}: {name}")
+    assert offenders == []
+
+
+def test_every_module_registers_through_the_registry():
+    assert "core" in registry.modules
+    assert all(p.code.startswith(f"{p.module}.") for p in registry.permissions.values())
+    assert all(isinstance(m, ModuleConfig) for m in registry.modules.values())
+
+
+def test_health(client, db):
+    assert client.get("/health/live").json() == {"status": "ok"}
+    assert client.get("/health/ready").json() == {"status": "ok", "database": "ok"}
+
+
+def test_openapi_schema_and_browsable_page(client, db):
+    r = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert r.status_code == 200
+    schema = r.json()
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/core/companies/" in schema["paths"] and "/api/v1/auth/token/" in schema["paths"]
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "swagger" in html.lower() and "cdn" not in html.lower() and "https://" not in html

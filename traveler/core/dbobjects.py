@@ -21,7 +21,7 @@ HASH_SQL = """
 CREATE OR REPLACE FUNCTION traveler_history_hash(
     prev text, hid bigint, tenant bigint, tbl text, rec text, act text, o jsonb, n jsonb,
     actor bigint, reason text, at timestamptz
-) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+) RETURNS text LANGUAGE sql STABLE AS $$
   SELECT encode(sha256(convert_to(concat_ws('|',
       prev, hid::text, coalesce(tenant::text, ''), tbl, rec, act,
       coalesce(o::text, ''), coalesce(n::text, ''), coalesce(actor::text, ''), coalesce(reason, ''),
@@ -60,7 +60,7 @@ BEGIN
              coalesce((SELECT h.row_hash FROM core_history h
                        WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
-      FROM (SELECT to_jsonb(r) - ex AS n, to_jsonb(r)->>pk AS rec FROM new_rows r) j
+      FROM (SELECT x.n, x.n->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS n FROM new_rows r) x) j
     ) c;
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO core_history (id, tenant_id, table_name, record_id, action, old, new, actor_id,
@@ -73,8 +73,10 @@ BEGIN
              coalesce((SELECT h.row_hash FROM core_history h
                        WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
-      FROM (SELECT to_jsonb(o) - ex AS o, to_jsonb(n) - ex AS n, to_jsonb(n)->>pk AS rec
-            FROM old_rows o JOIN new_rows n ON to_jsonb(o)->>pk = to_jsonb(n)->>pk) j
+      FROM (SELECT a.o, b.n, b.rec
+            FROM (SELECT to_jsonb(o) - ex AS o FROM old_rows o) a
+            JOIN (SELECT x.n, x.n->>pk AS rec FROM (SELECT to_jsonb(n) - ex AS n FROM new_rows n) x) b
+              ON a.o->>pk = b.rec) j
       WHERE j.o IS DISTINCT FROM j.n
     ) c;
   ELSE
@@ -88,7 +90,7 @@ BEGIN
              coalesce((SELECT h.row_hash FROM core_history h
                        WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
-      FROM (SELECT to_jsonb(r) - ex AS o, to_jsonb(r)->>pk AS rec FROM old_rows r) j
+      FROM (SELECT x.o, x.o->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS o FROM old_rows r) x) j
     ) c;
   END IF;
   RETURN NULL;

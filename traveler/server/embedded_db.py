@@ -39,6 +39,7 @@ def start() -> dict:
     port = int(info.port or 5432)
     server.psql(
         f"""
+        SET client_min_messages = warning;
         DO $$ BEGIN
           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
             CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB;
@@ -60,6 +61,7 @@ def start() -> dict:
         subprocess.run(
             [psql, "-q", server.get_uri(database=db), "-c", "CREATE EXTENSION IF NOT EXISTS vector;"],
             check=True,
+            env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"},
         )
     data = {"host": host, "port": port, "name": DB_NAME, "owner": OWNER_ROLE, "app": APP_ROLE}
     INFO.write_text(json.dumps(data))

@@ -90,13 +90,13 @@ def database_settings() -> dict:
         app_pw = os.environ.get("DATABASE_APP_PASSWORD", "")
         host = u.hostname or (q.get("host") or [""])[0]
         port = u.port or (q.get("port") or [""])[0]
-        name = u.path.lstrip("/")
+        name = os.environ.get("TRAVELER_DB_NAME") or u.path.lstrip("/")
     else:
         from traveler.server.embedded_db import connection_info
 
         info = connection_info()
         owner, owner_pw, app_user, app_pw = info["owner"], "", info["app"], ""
-        host, port, name = info["host"], info["port"], info["name"]
+        host, port, name = info["host"], info["port"], os.environ.get("TRAVELER_DB_NAME") or info["name"]
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,

@@ -16,7 +16,7 @@ class History(models.Model):
         UPDATE = "U", "Updated"
         DELETE = "D", "Deleted"
 
-    tenant_id = models.BigIntegerField(null=True, db_index=True)
+    tenant_id = models.BigIntegerField(null=True)
     table_name = models.CharField(max_length=100)
     record_id = models.CharField(max_length=64)
     action = models.CharField(max_length=1, choices=Action.choices)

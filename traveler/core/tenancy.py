@@ -44,11 +44,17 @@ def current_actor() -> "User | None":
 
 
 def _apply(conn, tenant, actor) -> None:
+    values = [str(tenant.pk) if tenant else "", str(actor.pk) if actor else ""]
+    # Skip the round trip when this very database session already carries these values.
+    key = (id(conn.connection), *values)
+    if conn.connection is not None and getattr(conn, "_traveler_context", None) == key:
+        return
     with conn.cursor() as cur:
         cur.execute(
             "SELECT set_config('traveler.tenant_id', %s, false), set_config('traveler.actor_id', %s, false)",
-            [str(tenant.pk) if tenant else "", str(actor.pk) if actor else ""],
+            values,
         )
+    conn._traveler_context = (id(conn.connection), *values)
 
 
 _KEEP = object()
@@ -78,6 +84,7 @@ def tenant_context(tenant: "Tenant | None", *, actor: "User | None" = _KEEP) -> 
 
 def _on_connect(sender, connection, **kwargs) -> None:
     # A connection opened inside a context (a reconnect mid-request) gets the context too.
+    connection._traveler_context = None
     if _tenant.get() is not None or _actor.get() is not None:
         _apply(connection, _tenant.get(), _actor.get())
 

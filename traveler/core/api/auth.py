@@ -21,10 +21,13 @@ class TokenAuthentication(authentication.BaseAuthentication):
         token = token_authenticate(header[1])
         if token is None:
             raise exceptions.AuthenticationFailed("The API token is unknown, expired or revoked.")
+        enter_tenant(token.tenant, actor=token.user)
+        access = access_for(token.user, token.tenant)
+        if access.membership is None and not token.user.is_system_admin:
+            raise exceptions.AuthenticationFailed("This token's user is no longer a member of the tenant.")
         django_request = request._request
         django_request.tenant = token.tenant
-        enter_tenant(token.tenant, actor=token.user)
-        django_request.access = access_for(token.user, token.tenant)
+        django_request.access = access
         return token.user, token
 
     def authenticate_header(self, request):

@@ -6,7 +6,7 @@ runs them after the platform's, inside each demo tenant.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.db import transaction
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from django.db import transaction
 
@@ -87,8 +88,8 @@ def subscribe(
 
 def publish(event: Event) -> int:
     """Record ``event`` in the outbox and arrange its delivery after commit. Returns its id."""
-    from traveler.core.queue import enqueue
     from traveler.core.models import OutboxEvent
+    from traveler.core.queue import enqueue
 
     if type(event).name not in registry.event_types:
         raise ValueError(f"{type(event).__name__} is not a registered event type")

@@ -10,9 +10,10 @@ Every request, job and command runs inside ``tenant_context(...)``. It sets two 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.backends.signals import connection_created

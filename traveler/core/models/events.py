@@ -15,6 +15,9 @@ class OutboxEvent(models.Model):
     class Meta:
         ordering = ["-id"]
 
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
 
 class Job(models.Model):
     """A unit of background work in the PostgreSQL-backed queue."""
@@ -46,6 +49,9 @@ class Job(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk} ({self.status})"
+
 
 class PeriodicSchedule(models.Model):
     """When each registered periodic job is next due; one row per job, claimed by one worker."""
@@ -53,3 +59,6 @@ class PeriodicSchedule(models.Model):
     name = models.CharField(max_length=150, unique=True)
     next_run_at = models.DateTimeField()
     last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} next at {self.next_run_at:%Y-%m-%d %H:%M}"

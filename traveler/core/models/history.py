@@ -33,6 +33,9 @@ class History(models.Model):
         verbose_name_plural = "history"
         indexes = [models.Index(fields=["table_name", "record_id", "id"], name="core_history_record")]
 
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.table_name} #{self.record_id}"
+
     @property
     def changes(self) -> dict:
         """Field -> (old, new) for the fields this change touched."""

@@ -22,6 +22,9 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
 
 class LoginAttempt(models.Model):
     """Failed sign-ins, counted per email for throttling and lockout."""
@@ -30,3 +33,6 @@ class LoginAttempt(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     succeeded = models.BooleanField(default=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} {'ok' if self.succeeded else 'failed'} at {self.at:%Y-%m-%d %H:%M}"

@@ -109,3 +109,6 @@ class MembershipRole(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["membership", "role"], name="core_membershiprole_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.role}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from traveler.core.eventbus import publish
 from traveler.core.errors import InvalidInput
+from traveler.core.eventbus import publish
 from traveler.core.events import RolePermissionsChanged
 from traveler.core.models import Role, RolePermission
 from traveler.core.registry import registry

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from traveler.core.eventbus import publish
 from traveler.core.errors import InvalidInput, NotFound
+from traveler.core.eventbus import publish
 from traveler.core.models import Role, RolePermission, Tenant, TenantModule
 from traveler.core.modules import installed_modules
 from traveler.core.registry import registry

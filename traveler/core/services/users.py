@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from traveler.core.eventbus import publish
 from traveler.core.errors import InvalidInput
+from traveler.core.eventbus import publish
 from traveler.core.events import UserAdded, UserRolesChanged
 from traveler.core.models import Company, Membership, MembershipRole, Role, RoleType, Tenant, User
 from traveler.core.tenancy import current_tenant

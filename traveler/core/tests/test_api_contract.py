@@ -95,7 +95,7 @@ def test_list_query_count_does_not_grow_with_rows(route, cls, api, tenant):
 
 
 def test_every_endpoint_requires_authentication(client, db):
-    for route, cls, actions in api_endpoints():
+    for route, _cls, actions in api_endpoints():
         if "auth/token" in route:
             continue
         url = "/" + re.sub(r"<(\w+:)?\w+>", "1", re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)).replace("^", "").replace("$", "")

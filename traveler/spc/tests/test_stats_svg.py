@@ -1,0 +1,60 @@
+"""SVG output: standalone, deterministic, escaped, with rule violations marked."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from traveler.spc.stats import analyze, chart_svg
+
+NS = "{http://www.w3.org/2000/svg}"
+DATA = [
+    [10.0, 10.2, 9.9],
+    [10.1, 9.8, 10.0],
+    [10.3, 10.1, 9.7],
+    [12.5, 12.9, 12.7],
+    [10.0, 10.1, 9.9],
+    [9.9, 10.0, 10.2],
+    [10.1, 10.0, 10.2, 9.8],
+    [10.0, 9.9],
+]
+
+
+def test_svg_is_deterministic_well_formed_and_standalone() -> None:
+    result = analyze(chart_type="xbar_r", data=DATA, phase1=3, rules="nelson")
+    a = chart_svg(result=result, title='Bore <diameter> & "roundness"')
+    b = chart_svg(
+        result=analyze(chart_type="xbar_r", data=DATA, phase1=3, rules="nelson"), title='Bore <diameter> & "roundness"'
+    )
+    assert a == b
+    root = ET.fromstring(a)
+    assert root.tag == f"{NS}svg"
+    assert "<script" not in a and "href" not in a and "@import" not in a
+    assert a.count("http") == 1  # only the xmlns
+    assert "Bore &lt;diameter&gt; &amp;" in a
+    # Two panels (X-bar and R), each drawn on a white rectangle.
+    panels = [r for r in root.iter(f"{NS}rect") if r.get("fill") == "#ffffff"]
+    assert len(panels) == 2
+
+
+def test_violations_are_red_with_rule_numbers_in_a_title() -> None:
+    result = analyze(chart_type="xbar_r", data=DATA, phase1=3, rules="nelson")
+    flagged = result["rules"]["violations"]
+    assert flagged and flagged[0]["index"] == 3
+    root = ET.fromstring(chart_svg(result=result))
+    red = [c for c in root.iter(f"{NS}circle") if c.get("fill") == "#c00000"]
+    titles = [c.find(f"{NS}title").text for c in red]  # type: ignore[union-attr]
+    assert any(t.startswith("Point 4:") and "N1" in t for t in titles)
+
+
+def test_varying_limits_are_stepped_and_specs_drawn_for_individuals() -> None:
+    result = analyze(chart_type="xbar_r", data=DATA, phase1=6)
+    svg = chart_svg(result=result)
+    assert result["primary"]["limits_vary"]
+    ucl_paths = [p for p in ET.fromstring(svg).iter(f"{NS}path") if p.get("stroke-dasharray") == "6,3"]
+    # Stepped: a horizontal segment per point, so many more than two coordinates.
+    assert ucl_paths and ucl_paths[0].get("d", "").count("L") >= len(DATA)
+    imr = analyze(chart_type="imr", data=[5.0, 5.2, 4.9, 5.1, 5.3, 4.8], lsl=4.0, usl=6.0)
+    text = chart_svg(result=imr)
+    assert "LSL 4" in text and "USL 6" in text
+    attr = analyze(chart_type="p", data=[3, 5, 2, 4], sample_sizes=[50, 60, 40, 55])
+    assert ET.fromstring(chart_svg(result=attr)) is not None

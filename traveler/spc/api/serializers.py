@@ -1,0 +1,48 @@
+from rest_framework import serializers
+
+from traveler.spc.stats.analyze import CHART_TYPES
+
+
+class AnalyzeInput(serializers.Serializer):
+    chart_type = serializers.ChoiceField(choices=CHART_TYPES)
+    data = serializers.JSONField(help_text="Subgroups (list of lists) for xbar_r/xbar_s, values for imr, "
+                                           "counts for p/np/c/u.")
+    sample_sizes = serializers.JSONField(required=False, allow_null=True,
+                                         help_text="Sample size per point (p, np, u), or one number.")
+    phase1 = serializers.IntegerField(required=False, allow_null=True,
+                                      help_text="Compute the limits from the first k subgroups only.")
+    baseline = serializers.DictField(required=False, allow_null=True,
+                                     help_text="Frozen limits: center and sigma, or ucl/lcl (plus secondary_*).")
+    rules = serializers.JSONField(required=False, default="nelson",
+                                  help_text='"nelson", "we", a list such as ["N1", "WE2"], or {"nelson": [1, 5]}.')
+    lsl = serializers.FloatField(required=False, allow_null=True)
+    usl = serializers.FloatField(required=False, allow_null=True)
+    target = serializers.FloatField(required=False, allow_null=True)
+    confidence = serializers.FloatField(required=False, default=0.95)
+    sigma_method = serializers.CharField(required=False, allow_null=True)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                  help_text="Heading of the SVG / PDF.")
+
+
+class PlanQuery(serializers.Serializer):
+    lot_size = serializers.IntegerField(help_text="Number of units in the lot (2 or more).")
+    level = serializers.CharField(default="II", help_text="S-1, S-2, S-3, S-4, I, II or III.")
+    aql = serializers.CharField(help_text="One of the 26 AQLs of the standard, 0.010 to 1000.")
+    severity = serializers.CharField(default="normal", help_text="normal, tightened or reduced.")
+
+
+class SwitchInput(serializers.Serializer):
+    state = serializers.DictField(required=False, allow_null=True,
+                                  help_text="The state this call returned last time; omit to start on normal.")
+    lot = serializers.DictField(help_text="lot_size, defectives, and optionally production_steady, "
+                                          "authority_approves_reduced, other_conditions_require_normal.")
+    aql = serializers.CharField(required=False, allow_null=True)
+    level = serializers.CharField(default="II")
+
+
+class OcQuery(serializers.Serializer):
+    n = serializers.IntegerField()
+    c = serializers.IntegerField()
+    lot_size = serializers.IntegerField(required=False, allow_null=True)
+    points = serializers.IntegerField(required=False, default=101)
+    p_max = serializers.FloatField(required=False, allow_null=True)

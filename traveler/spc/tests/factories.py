@@ -1,0 +1,1 @@
+"""The spc module serves no tenant-owned records yet: nothing to register for the contract tests."""

@@ -202,13 +202,13 @@ class RuleResult:
         if not self.rules:
             return []
         matrix = np.vstack([self.flags[code] for code in self.rules])
-        points = np.flatnonzero(matrix.any(axis=0))
-        rows = matrix[:, points].T.tolist()
-        codes = self.rules
-        return [
-            {"index": i, "rules": [code for code, hit in zip(codes, row, strict=True) if hit]}
-            for i, row in zip(points.tolist(), rows, strict=True)
-        ]
+        # Encode each point's rule set as a bit mask, so the per-point work is one dict lookup.
+        weights = (1 << np.arange(len(self.rules), dtype=np.int64))[:, None]
+        masks = (matrix * weights).sum(axis=0)
+        points = np.flatnonzero(masks)
+        point_masks = masks[points]
+        names = {int(m): [c for b, c in enumerate(self.rules) if int(m) >> b & 1] for m in np.unique(point_masks)}
+        return [{"index": i, "rules": names[m]} for i, m in zip(points.tolist(), point_masks.tolist(), strict=True)]
 
     def counts(self) -> dict[str, int]:
         return {code: int(self.flags[code].sum()) for code in self.rules}

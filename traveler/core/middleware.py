@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
 from traveler.core.access import access_for
@@ -78,6 +79,8 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        if isinstance(exception, (PermissionDenied, Http404)):
+            return None  # Django's 403/404 handlers answer these (in the JSON shape under /api/)
         if request.path.startswith("/api/"):
             log.exception("unhandled error on %s %s", request.method, request.path)
             return JsonResponse(

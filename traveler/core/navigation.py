@@ -1,8 +1,12 @@
-from traveler.core.registry import MenuItem, add_menu_item
+from traveler.core.registry import MenuItem, add_menu_item, declare_menu_section
 
-add_menu_item(MenuItem("core", "Companies", "core:company-list", "core.view_company", "Records", 50))
-add_menu_item(MenuItem("core", "Users", "core:user-list", "core.view_user", "Administration", 10))
-add_menu_item(MenuItem("core", "Roles", "core:role-list", "core.view_role", "Administration", 20))
-add_menu_item(MenuItem("core", "Modules", "core:module-list", "core.manage_modules", "Administration", 30))
-add_menu_item(MenuItem("core", "Jobs", "core:job-list", "core.view_jobs", "Administration", 40))
-add_menu_item(MenuItem("core", "API tokens", "core:token-list", None, "Account", 10))
+declare_menu_section("Records", 10)
+declare_menu_section("Administration", 80)
+declare_menu_section("Account", 90)
+
+add_menu_item(MenuItem("core", "Companies", "core:company-list", "core.view_company", "Records", 50, "building"))
+add_menu_item(MenuItem("core", "Users", "core:user-list", "core.view_user", "Administration", 10, "users"))
+add_menu_item(MenuItem("core", "Roles", "core:role-list", "core.view_role", "Administration", 20, "shield"))
+add_menu_item(MenuItem("core", "Modules", "core:module-list", "core.manage_modules", "Administration", 30, "toggle"))
+add_menu_item(MenuItem("core", "Jobs", "core:job-list", "core.view_jobs", "Administration", 40, "queue"))
+add_menu_item(MenuItem("core", "API tokens", "core:token-list", None, "Account", 10, "key"))

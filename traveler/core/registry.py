@@ -72,6 +72,7 @@ class Registry:
     modules: dict[str, Any] = field(default_factory=dict)
     permissions: dict[str, Permission] = field(default_factory=dict)
     menu: list[MenuItem] = field(default_factory=list)
+    menu_sections: dict[str, int] = field(default_factory=dict)
     panels: dict[str, list[Panel]] = field(default_factory=dict)
     event_types: dict[str, type] = field(default_factory=dict)
     event_handlers: list[EventHandler] = field(default_factory=list)
@@ -102,9 +103,19 @@ def declare_permissions(module: str, *perms: tuple[str, str, tuple[str, ...]]) -
         registry.permissions[code] = Permission(code, label, module, tuple(roles))
 
 
+def declare_menu_section(name: str, order: int) -> None:
+    """Where a menu section stands (lower first); sections nobody declared come after, by name."""
+    registry.menu_sections[name] = order
+    _sort_menu()
+
+
 def add_menu_item(item: MenuItem) -> None:
     registry.menu.append(item)
-    registry.menu.sort(key=lambda m: (m.section, m.order, m.label))
+    _sort_menu()
+
+
+def _sort_menu() -> None:
+    registry.menu.sort(key=lambda m: (registry.menu_sections.get(m.section, 50), m.section, m.order, m.label))
 
 
 def add_panel(panel: Panel) -> None:

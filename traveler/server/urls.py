@@ -50,3 +50,7 @@ urlpatterns = [
     # The platform's pages sit at the root, so they come after every module's prefix.
     *sorted(module_urls("ui"), key=lambda p: str(p.pattern) == ""),
 ]
+
+handler403 = "traveler.core.ui.errors.permission_denied"
+handler404 = "traveler.core.ui.errors.page_not_found"
+handler500 = "traveler.core.ui.errors.server_error"

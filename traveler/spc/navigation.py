@@ -1,4 +1,6 @@
-from traveler.core.registry import MenuItem, add_menu_item
+from traveler.core.registry import MenuItem, add_menu_item, declare_menu_section
 
-add_menu_item(MenuItem("spc", "Control charts", "spc:chart", "spc.use_calculators", "Quality", 60))
-add_menu_item(MenuItem("spc", "Sampling plans", "spc:sampling", "spc.use_calculators", "Quality", 70))
+declare_menu_section("Quality", 30)
+
+add_menu_item(MenuItem("spc", "Control charts", "spc:chart", "spc.use_calculators", "Quality", 60, "chart"))
+add_menu_item(MenuItem("spc", "Sampling plans", "spc:sampling", "spc.use_calculators", "Quality", 70, "sampling"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fpdf import FPDF
@@ -27,7 +27,7 @@ def chart_pdf(*, svg: str, result: dict[str, Any], title: str, tenant: str, user
     pdf.set_font("helvetica", "B", 14)
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", size=9)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     pdf.cell(0, 5, f"{tenant} - printed by {user} - {stamp}", new_x="LMARGIN", new_y="NEXT")
     pdf.image(io.BytesIO(svg.encode()), x=10, y=24, w=277)
     cap = result.get("capability")

@@ -11,7 +11,7 @@ from traveler.core.errors import InvalidInput
 from traveler.core.eventbus import publish
 from traveler.core.events import UserAdded, UserRolesChanged
 from traveler.core.models import Company, Membership, MembershipRole, Role, RoleType, Tenant, User
-from traveler.core.tenancy import current_tenant
+from traveler.core.tenancy import current_actor, current_tenant
 
 
 def password_check(password: str, user: User | None = None) -> None:
@@ -49,6 +49,19 @@ def _roles(codes: list[str]) -> list[Role]:
     return roles
 
 
+def _check_grantable(roles: list[Role]) -> None:
+    """System Admin is granted only by a system administrator (or by set-up code, with no actor)."""
+    if not any(r.code == "system_admin" for r in roles):
+        return
+    actor = current_actor()
+    if actor is None or actor.is_system_admin:
+        return
+    if not MembershipRole.objects.filter(membership__user=actor, membership__tenant=current_tenant(),
+                                         role__code="system_admin").exists():
+        raise InvalidInput("Only a System Admin can grant the System Admin role.",
+                           fields={"roles": ["system_admin needs a System Admin"]})
+
+
 def _check_company(roles: list[Role], company: Company | None) -> None:
     if any(r.role_type == RoleType.CUSTOMER for r in roles):
         if company is None:
@@ -62,6 +75,7 @@ def member_add(*, email: str, full_name: str, password: str | None, roles: list[
     """Add a user (new or existing, by email) to the current tenant with ``roles``."""
     tenant: Tenant = current_tenant()
     role_objs = _roles(roles)
+    _check_grantable(role_objs)
     _check_company(role_objs, company)
     with transaction.atomic():
         user = User.objects.filter(email__iexact=(email or "").strip()).first()
@@ -82,6 +96,7 @@ def member_set_roles(*, membership: Membership, roles: list[str], company: Compa
     from traveler.core.tenancy import audit_reason
 
     role_objs = _roles(roles)
+    _check_grantable([r for r in role_objs if r.pk not in {link.role_id for link in membership.role_links.all()}])
     _check_company(role_objs, company)
     with transaction.atomic(), audit_reason(reason):
         current = {link.role_id: link for link in membership.role_links.all()}

@@ -255,3 +255,17 @@ def test_other_tenant_is_not_reachable_with_a_token(api, tenant):
     user = make_member(tenant, roles=["tenant_admin"])
     api.as_user(user, tenant)
     assert api.get("/api/v1/core/me/").json()["tenant"]["id"] == tenant.pk
+
+
+def test_only_a_system_admin_grants_system_admin(api, tenant, admin):
+    api.as_user(admin, tenant)
+    e = err(api.post("/api/v1/core/users/", {"email": "root@example.com", "full_name": "Would Be Root",
+                                             "roles": ["system_admin"]}, format="json"), 400)
+    assert "Only a System Admin" in e["message"]
+    from traveler.core.tests.factories import ApiClient
+
+    sysadmin = make_member(tenant, roles=["system_admin"])
+    r = ApiClient().as_user(sysadmin, tenant).post(
+        "/api/v1/core/users/", {"email": "root@example.com", "full_name": "Root", "roles": ["system_admin"]},
+        format="json")
+    assert r.status_code == 201

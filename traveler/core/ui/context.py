@@ -24,7 +24,7 @@ def navigation(request) -> list[dict]:
         except NoReverseMatch:
             continue
         sections.setdefault(item.section, []).append(
-            {"label": item.label, "url": url, "active": request.path.startswith(url)})
+            {"label": item.label, "url": url, "icon": item.icon, "active": request.path.startswith(url)})
     return [{"name": k, "items": v} for k, v in sections.items()]
 
 

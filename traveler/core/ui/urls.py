@@ -1,9 +1,19 @@
+"""The platform's pages, mounted at the site root (app namespace "core")."""
+
 from django.urls import path
 
-from traveler.core.ui import views
+from traveler.core.ui import companies, roles, system, tokens, users, views
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("signin/", views.signin, name="signin"),
+    path("signout/", views.signout, name="signout"),
+    path("tenant/switch/", views.tenant_switch, name="tenant-switch"),
+    *companies.urlpatterns,
+    *users.urlpatterns,
+    *roles.urlpatterns,
+    *system.urlpatterns,
+    *tokens.urlpatterns,
 ]

@@ -6,6 +6,7 @@ See README.md "Configuration" for the variables.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -148,6 +149,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files are served from the apps' folders (WHITENOISE_USE_FINDERS): no collectstatic step, so
+# WhiteNoise's notices about the absent STATIC_ROOT and about serving files under ASGI are noise.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True

@@ -104,3 +104,43 @@ def test_openapi_schema_and_browsable_page(client, db):
     assert page.status_code == 200
     html = page.content.decode()
     assert "swagger" in html.lower() and "cdn" not in html.lower() and "https://" not in html
+
+
+def test_dedicated_install_without_a_module_answers_404_for_it(tmp_path):
+    """Modules left out of the manifest do not exist: no routes, no menu, no permissions."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import django, json; django.setup()\n"
+        "from django.test import Client\n"
+        "from traveler.core.registry import registry\n"
+        "r = Client().get('/api/v1/spc/z14/plan/?lot_size=10&aql=1.0')\n"
+        "print(json.dumps({'modules': sorted(registry.modules), 'status': r.status_code,\n"
+        "  'spc_perms': [p for p in registry.permissions if p.startswith('spc.')]}))\n"
+    )
+    env = {**os.environ, "TRAVELER_MANIFEST": str(TRAVELER.parent / "manifests" / "dedicated-core-only.yaml"),
+           "DJANGO_SETTINGS_MODULE": "traveler.server.settings", "PYTHONPATH": str(TRAVELER.parent)}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"modules": ["core"], "status": 404, "spc_perms": []}
+
+
+def test_start_up_fails_when_a_required_module_is_missing(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    manifest = tmp_path / "broken.yaml"
+    manifest.write_text("deployment: dedicated\nmodules: [core, spc]\n")
+    env = {**os.environ, "TRAVELER_MANIFEST": str(manifest), "DJANGO_SETTINGS_MODULE": "traveler.server.settings",
+           "PYTHONPATH": str(TRAVELER.parent)}
+    script = ("import django\nfrom traveler.spc.apps import SpcConfig\nSpcConfig.requires = ('core', 'mes_lite')\n"
+              "django.setup()\n")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "Module 'spc' requires 'mes_lite', which is not installed" in out.stderr
+    assert str(manifest) in out.stderr

@@ -116,6 +116,44 @@ def publish(event: Event) -> int:
     return row.pk
 
 
+def publish_many(events: list[Event]) -> list[int]:
+    """``publish`` for many events at once (bulk operations): one insert for the outbox, one for jobs."""
+    from traveler.core.models import Job, OutboxEvent
+
+    if not events:
+        return []
+    for e in events:
+        if type(e).name not in registry.event_types:
+            raise ValueError(f"{type(e).__name__} is not a registered event type")
+    tenant = current_tenant_or_none()
+    actor = current_actor()
+    with transaction.atomic():
+        rows = OutboxEvent.objects.bulk_create([
+            OutboxEvent(tenant_id=tenant.pk if tenant else None, name=e.name, payload=e.payload(),
+                        actor_id=actor.pk if actor else None) for e in events
+        ])
+        jobs, inline = [], []
+        from django.utils import timezone
+
+        now = timezone.now()
+        for row in rows:
+            delivered = Delivered(row.pk, row.name, row.payload, row.tenant_id, row.actor_id, row.occurred_at)
+            for handler in registry.handlers_for(row.name):
+                if handler.durable:
+                    jobs.append(Job(name="core.deliver_event", args={"handler": handler.name, "event_id": row.pk},
+                                    tenant=tenant, run_at=now, max_attempts=handler.max_attempts))
+                else:
+                    inline.append((handler, delivered))
+        if jobs:
+            Job.objects.bulk_create(jobs)
+            from traveler.core.queue import _notify
+
+            transaction.on_commit(_notify)
+        if inline:
+            transaction.on_commit(lambda: [_run_inline(h, d) for h, d in inline])
+    return [r.pk for r in rows]
+
+
 def _run_inline(handler: EventHandler, event: Delivered) -> None:
     try:
         handler.func(event)

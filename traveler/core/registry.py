@@ -78,6 +78,7 @@ class Registry:
     event_handlers: list[EventHandler] = field(default_factory=list)
     jobs: dict[str, JobSpec] = field(default_factory=dict)
     object_rules: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
+    guards: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
 
     def handlers_for(self, event_name: str) -> list[EventHandler]:
         return [h for h in self.event_handlers if h.matches(event_name)]
@@ -126,3 +127,18 @@ def add_panel(panel: Panel) -> None:
 def add_object_rule(permission: str, rule: Callable[..., str | None]) -> None:
     """``rule(user, obj)`` returns a reason to refuse, or None. Runs after the permission check."""
     registry.object_rules.setdefault(permission, []).append(rule)
+
+
+def add_guard(transition: str, guard: Callable[..., str | None]) -> None:
+    """Let a module block a state transition owned by another (``"mes.part.advance"``).
+
+    The owning service calls ``guard(**context)`` before it writes; a guard returns the reason to
+    refuse, in words an operator can act on, or None. Context keys are documented by the service.
+    """
+    registry.guards.setdefault(transition, []).append(guard)
+
+
+def guard_refusals(transition: str, **context) -> list[str]:
+    """Every registered guard's reason to refuse ``transition`` (empty: allowed)."""
+    return [reason for guard in registry.guards.get(transition, ()) if (reason := guard(**context))]
+

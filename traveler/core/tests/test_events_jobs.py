@@ -165,3 +165,15 @@ def test_job_runs_in_its_tenant(tenant):
     finally:
         registry.jobs.pop("core.test_which_tenant", None)
     assert seen == [tenant.pk]
+
+
+def test_publish_many_delivers_each_event(tenant, django_capture_on_commit_callbacks):
+    from traveler.core.eventbus import publish_many
+
+    with tenant_context(tenant):
+        with django_capture_on_commit_callbacks(execute=True):
+            ids = publish_many([WidgetPolished(widget_id=i) for i in (21, 22, 23)])
+        assert sorted(OutboxEvent.objects.filter(pk__in=ids).values_list("payload__widget_id", flat=True)) == [21, 22, 23]
+        run_pending()
+    assert [r[2] for r in received] == [21, 22, 23]
+    assert sorted(durable_calls) == [21, 22, 23]

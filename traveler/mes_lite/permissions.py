@@ -1,0 +1,53 @@
+"""MES Lite's permissions, and its own guard on advancing a part (equipment calibration)."""
+
+from traveler.core.registry import add_guard, declare_permissions
+from traveler.core.roles import ADMINS, AUDITOR, CUSTOMER, ENGINEERING, OPERATOR, PRODUCTION_MANAGER, READ_ALL
+
+PLANNERS = (*ADMINS, PRODUCTION_MANAGER)
+FLOOR = (*PLANNERS, OPERATOR, "qa_inspector", "qa_manager")
+DESIGN = (*ADMINS, ENGINEERING)
+
+declare_permissions(
+    "mes_lite",
+    ("mes_lite.view_parttype", "View part types", READ_ALL),
+    ("mes_lite.add_parttype", "Add part types", DESIGN),
+    ("mes_lite.change_parttype", "Change part types", DESIGN),
+    ("mes_lite.archive_parttype", "Archive part types", DESIGN),
+    ("mes_lite.view_process", "View processes and their steps", READ_ALL),
+    ("mes_lite.add_process", "Design processes (steps, measurements)", DESIGN),
+    ("mes_lite.change_process", "Change draft processes", DESIGN),
+    ("mes_lite.archive_process", "Archive processes", DESIGN),
+    ("mes_lite.release_process", "Release a process version", (*ADMINS, ENGINEERING, "qa_manager")),
+    ("mes_lite.view_order", "View orders", (*READ_ALL, CUSTOMER)),
+    ("mes_lite.add_order", "Add orders", PLANNERS),
+    ("mes_lite.change_order", "Change, release and complete orders", PLANNERS),
+    ("mes_lite.archive_order", "Archive orders", PLANNERS),
+    ("mes_lite.view_workorder", "View work orders", READ_ALL),
+    ("mes_lite.add_workorder", "Add work orders", PLANNERS),
+    ("mes_lite.change_workorder", "Change, release and complete work orders, create their parts", PLANNERS),
+    ("mes_lite.archive_workorder", "Archive work orders", PLANNERS),
+    ("mes_lite.view_part", "View parts and their travelers", (*READ_ALL, CUSTOMER)),
+    ("mes_lite.advance_part", "Advance parts and record measurements", FLOOR),
+    ("mes_lite.hold_part", "Put parts on hold and release them", (*PLANNERS, "qa_inspector", "qa_manager")),
+    ("mes_lite.scrap_part", "Scrap parts", (*PLANNERS, "qa_manager")),
+    ("mes_lite.view_equipment", "View equipment and calibration status", READ_ALL),
+    ("mes_lite.add_equipment", "Add equipment", (*PLANNERS, "qa_manager")),
+    ("mes_lite.change_equipment", "Change equipment and record calibrations", (*PLANNERS, "qa_manager")),
+    ("mes_lite.archive_equipment", "Archive equipment", (*PLANNERS, "qa_manager")),
+    ("mes_lite.view_equipmenttype", "View equipment types", READ_ALL),
+    ("mes_lite.add_equipmenttype", "Add equipment types", (*PLANNERS, "qa_manager")),
+    ("mes_lite.change_equipmenttype", "Change equipment types", (*PLANNERS, "qa_manager")),
+    ("mes_lite.archive_equipmenttype", "Archive equipment types", (*PLANNERS, "qa_manager")),
+    ("mes_lite.view_transition", "View part transition logs", (*READ_ALL, AUDITOR)),
+)
+
+
+def calibration_guard(*, equipment, today, **context) -> str | None:
+    overdue = [e for e in equipment if e.calibration_overdue(today)]
+    if overdue:
+        names = ", ".join(f"{e.name} ({e.serial_number}, due {e.next_calibration:%Y-%m-%d})" for e in overdue)
+        return f"Calibration overdue: {names}. Use calibrated equipment or have it calibrated first."
+    return None
+
+
+add_guard("mes.part.advance", calibration_guard)

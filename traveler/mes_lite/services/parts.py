@@ -1,0 +1,318 @@
+"""What happens to a part: advance (with measurements and equipment), quarantine, hold, release,
+scrap, complete; one part at a time or many parts of a work order at one step in one call.
+
+Every transition writes a StepTransitionLog row and publishes an event. Before any advance, the
+guards registered for ``"mes.part.advance"`` run with ``parts``, ``step``, ``equipment``,
+``operator`` and ``today``; any reason they give blocks the advance (MES Lite itself registers the
+calibration guard; later modules add training, sampling and open dispositions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from traveler.core.errors import Conflict, InvalidInput
+from traveler.core.eventbus import publish_many
+from traveler.core.registry import guard_refusals
+from traveler.core.tenancy import audit_reason, current_actor
+from traveler.mes_lite.choices import (
+    PART_TRANSITIONS,
+    MeasurementKind,
+    OrderStatus,
+    PartStatus,
+    TransitionAction,
+    WorkOrderStatus,
+)
+from traveler.mes_lite.events import (
+    PartAdvanced,
+    PartCompleted,
+    PartHeld,
+    PartQuarantined,
+    PartReleased,
+    PartScrapped,
+)
+from traveler.mes_lite.models import (
+    Equipment,
+    EquipmentUsage,
+    MeasurementDefinition,
+    Order,
+    Part,
+    Step,
+    StepMeasurement,
+    StepTransitionLog,
+    WorkOrder,
+)
+from traveler.mes_lite.services.routing import next_step
+
+MAX_BULK = 20_000
+
+class Blocked(Conflict):
+    """A registered guard refused the transition."""
+
+    code = "blocked"
+
+@dataclass
+class _Reading:
+    definition: MeasurementDefinition
+    value: Decimal | None
+    passed: bool | None
+    in_spec: bool
+
+def describe(part: Part) -> str:
+    step = part.current_step.name if part.current_step_id and part.current_step else "no step"
+    return f"part {part.serial_number} is at step '{step}' with status {part.get_status_display().lower()}"
+
+def _parse_value(defn: MeasurementDefinition, raw: Any, field: str) -> tuple[Decimal | None, bool | None]:
+    if defn.kind == MeasurementKind.PASS_FAIL:
+        if isinstance(raw, bool):
+            return None, raw
+        text = str(raw).strip().lower()
+        if text in {"pass", "passed", "ok", "true", "1", "yes"}:
+            return None, True
+        if text in {"fail", "failed", "nok", "false", "0", "no"}:
+            return None, False
+        raise InvalidInput(f"{defn.label}: give pass or fail, not {raw!r}.", fields={field: ["pass or fail"]})
+    if isinstance(raw, bool) or raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InvalidInput(f"{defn.label}: a number is needed{f' ({defn.unit})' if defn.unit else ''}.",
+                           fields={field: ["a number is needed"]})
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{defn.label}: {raw!r} is not a number.", fields={field: ["not a number"]}) from None
+    if not value.is_finite() or abs(value) >= Decimal("1e12"):
+        raise InvalidInput(f"{defn.label}: {raw!r} is out of range.", fields={field: ["out of range"]})
+    return value, None
+
+def _readings(step: Step, definitions: dict[int, MeasurementDefinition], raw: Any, prefix: str) -> list[_Reading]:
+    """Check the measurements given for one part at ``step``; every problem is a 400 naming its field."""
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise InvalidInput("measurements must be a list.", fields={prefix: ["must be a list"]})
+    readings: dict[int, _Reading] = {}
+    for j, item in enumerate(raw):
+        field = f"{prefix}[{j}]"
+        if not isinstance(item, dict) or "definition" not in item:
+            raise InvalidInput("Each measurement names its definition and value.", fields={field: ["definition and value"]})
+        try:
+            def_id = int(item["definition"])
+        except (TypeError, ValueError):
+            raise InvalidInput("definition must be an id.", fields={f"{field}.definition": ["not an id"]}) from None
+        defn = definitions.get(def_id)
+        if defn is None:
+            other = MeasurementDefinition.objects.filter(pk=def_id).select_related("step").first()
+            where = f"step '{other.step.name}'" if other else "no step of this route"
+            raise InvalidInput(f"Measurement definition {def_id} belongs to {where}, not to the current step "
+                               f"'{step.name}'.", fields={f"{field}.definition": ["not of this step"]})
+        if def_id in readings:
+            raise InvalidInput(f"{defn.label} is given twice.", fields={f"{field}.definition": ["duplicate"]})
+        value, passed = _parse_value(defn, item.get("value"), f"{field}.value")
+        in_spec = defn.in_spec(passed if defn.kind == MeasurementKind.PASS_FAIL else value)
+        readings[def_id] = _Reading(defn, value, passed, in_spec)
+    missing = [d.label for d in definitions.values() if d.required and d.pk not in readings]
+    if missing:
+        raise InvalidInput(f"Required measurement(s) missing at '{step.name}': {', '.join(missing)}.",
+                           fields={prefix: [f"missing: {m}" for m in missing]})
+    return list(readings.values())
+
+def _equipment(ids: Any) -> list[Equipment]:
+    if not ids:
+        return []
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise InvalidInput("equipment must be a list of ids.", fields={"equipment": ["list of ids"]})
+    found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids, archived_at__isnull=True)}
+    unknown = [i for i in ids if i not in found]
+    if unknown:
+        raise InvalidInput(f"Unknown equipment: {', '.join(map(str, unknown))}.", fields={"equipment": ["unknown"]})
+    return [found[i] for i in dict.fromkeys(ids)]
+
+def _event(cls, part: Part, from_step_id, to_step_id, status):
+    return cls(part_id=part.pk, serial_number=part.serial_number, work_order_id=part.work_order_id,
+               from_step_id=from_step_id, to_step_id=to_step_id, status=status)
+
+def _advance(*, parts: list[Part], step: Step, measurements: list[Any], equipment_ids: Any,
+             note: str, prefixes: list[str]) -> dict[str, list[Part]]:
+    """The one advance routine behind single and bulk advance. ``parts`` are locked by the caller."""
+    definitions = {d.pk: d for d in MeasurementDefinition.objects.filter(step=step, archived_at__isnull=True)}
+    per_part = [_readings(step, definitions, raw, prefix) for raw, prefix in zip(measurements, prefixes, strict=True)]
+    equipment = _equipment(equipment_ids)
+    operator = current_actor()
+    now = timezone.now()
+    refusals = guard_refusals("mes.part.advance", parts=parts, step=step, equipment=equipment, operator=operator,
+                              today=timezone.localdate())
+    if refusals:
+        raise Blocked(" ".join(refusals), fields={"guards": refusals})
+    following = next_step(step)
+    outcome: dict[str, list[Part]] = {"advanced": [], "completed": [], "quarantined": []}
+    logs = []
+    for part, readings in zip(parts, per_part, strict=True):
+        if not all(r.in_spec for r in readings):
+            kind, action, to_step, to_status = "quarantined", TransitionAction.QUARANTINE, step, PartStatus.QUARANTINED
+            bad = ", ".join(r.definition.label for r in readings if not r.in_spec)
+            reason = f"Out of specification at '{step.name}': {bad}."
+        elif following is None:
+            kind, action, to_step, to_status = "completed", TransitionAction.COMPLETE, step, PartStatus.COMPLETED
+            reason = ""
+        else:
+            kind, action, to_step, to_status = "advanced", TransitionAction.ADVANCE, following, PartStatus.IN_PROCESS
+            reason = ""
+        outcome[kind].append(part)
+        logs.append(StepTransitionLog(part=part, action=action, from_step=step, to_step=to_step,
+                                      from_status=part.status, to_status=to_status, operator=operator,
+                                      transition_time=now, note=note or reason))
+        part._next = (to_step, to_status, reason)
+    StepTransitionLog.objects.bulk_create(logs)
+    StepMeasurement.objects.bulk_create([
+        StepMeasurement(part=part, step=step, definition=r.definition, transition=log, value=r.value, passed=r.passed,
+                        in_spec=r.in_spec, recorded_by=operator, recorded_at=now)
+        for part, log, readings in zip(parts, logs, per_part, strict=True) for r in readings
+    ])
+    if equipment:
+        EquipmentUsage.objects.bulk_create([
+            EquipmentUsage(equipment=e, step=step, part=part, transition=log, operator=operator, start_time=now,
+                           end_time=now)
+            for part, log in zip(parts, logs, strict=True) for e in equipment
+        ])
+    groups: dict[tuple, list[int]] = {}
+    for part in parts:
+        to_step, to_status, reason = part._next
+        groups.setdefault((to_step.pk, to_status, reason), []).append(part.pk)
+    for (to_step_id, to_status, reason), ids in groups.items():
+        Part.objects.filter(pk__in=ids).update(current_step_id=to_step_id, status=to_status, status_reason=reason,
+                                               version=F("version") + 1, updated_at=now)
+    wo_ids = {p.work_order_id for p in parts if p.work_order_id}
+    if wo_ids:
+        WorkOrder.objects.filter(pk__in=wo_ids, status=WorkOrderStatus.RELEASED).update(
+            status=WorkOrderStatus.IN_PROGRESS, version=F("version") + 1, updated_at=now)
+    order_ids = {p.order_id for p in parts if p.order_id}
+    if order_ids:
+        Order.objects.filter(pk__in=order_ids, status=OrderStatus.RELEASED).update(
+            status=OrderStatus.IN_PROGRESS, version=F("version") + 1, updated_at=now)
+    events = []
+    for part in parts:
+        to_step, to_status, _ = part._next
+        cls = {PartStatus.QUARANTINED: PartQuarantined, PartStatus.COMPLETED: PartCompleted}.get(to_status, PartAdvanced)
+        events.append(_event(cls, part, step.pk, to_step.pk, to_status))
+    publish_many(events)
+    return outcome
+
+def _check_at(part: Part, step_id: int | None, action: str) -> None:
+    if part.status not in PART_TRANSITIONS[action]:
+        raise Conflict(f"Cannot {TransitionAction(action).label.lower().replace('advanced', 'advance')} {part.serial_number}: "
+                       f"{describe(part)}.", fields={"status": [part.status]})
+    if step_id is not None and part.current_step_id != step_id:
+        raise Conflict(f"{describe(part)[0].upper()}{describe(part)[1:]}, not at the step you advanced it from. "
+                       "Reload it and try again.", fields={"step": [f"part is at step {part.current_step_id}"]})
+
+def _locked(part_id: int) -> Part:
+    # No join here: after waiting for the lock, PostgreSQL rechecks only the locked row, and a joined
+    # step would be the one from before the concurrent change.
+    part = Part.objects.select_for_update().filter(pk=part_id).first()
+    if part is None:
+        raise InvalidInput("No such part.", fields={"part": ["unknown"]})
+    return part
+
+def part_advance(*, part: Part, step: int | None, measurements: list | None = None, equipment: list | None = None,
+                 version: int | None = None, note: str = "") -> dict:
+    """Advance one part from ``step`` (the step the operator saw it at; required to detect a race)."""
+    if step is None:
+        raise InvalidInput("Say which step the part is advanced from.", fields={"step": ["required"]})
+    with transaction.atomic():
+        locked = _locked(part.pk)  # a concurrent advance of the same part waits here, then sees the new state
+        _check_at(locked, step, TransitionAction.ADVANCE)
+        if version is not None and locked.version != version:
+            raise Conflict(f"{describe(locked)[0].upper()}{describe(locked)[1:]} (changed since you read it).",
+                           fields={"version": [f"current {locked.version}"]})
+        outcome = _advance(parts=[locked], step=locked.current_step, measurements=[measurements],
+                           equipment_ids=equipment, note=note, prefixes=["measurements"])
+    part.refresh_from_db()
+    result = next(k for k, v in outcome.items() if v)
+    return {"part": part, "result": result}
+
+def parts_advance_bulk(*, work_order: WorkOrder, step: int, parts: list[dict], equipment: list | None = None,
+                       note: str = "") -> dict:
+    """Advance many parts of ``work_order`` at one step in one transaction: all of them, or none.
+
+    ``parts`` is a list of ``{"part": id | "serial_number": str, "measurements": [...]}``.
+    """
+    if not isinstance(parts, list) or not parts:
+        raise InvalidInput("Give the parts to advance.", fields={"parts": ["required"]})
+    if len(parts) > MAX_BULK:
+        raise InvalidInput(f"At most {MAX_BULK} parts per call.", fields={"parts": [f"at most {MAX_BULK}"]})
+    step_obj = Step.objects.filter(pk=step, process_id=work_order.process_id).first() if isinstance(step, int) else None
+    if step_obj is None:
+        raise InvalidInput(f"Step {step!r} is not a step of work order {work_order}'s route.", fields={"step": ["not on route"]})
+    ids, serials = [], []
+    for i, item in enumerate(parts):
+        if not isinstance(item, dict) or not (item.get("part") or item.get("serial_number")):
+            raise InvalidInput("Each entry names a part by id or serial_number.", fields={f"parts[{i}]": ["part required"]})
+        (ids if item.get("part") else serials).append(item.get("part") or item.get("serial_number"))
+    with transaction.atomic():
+        locked = list(Part.objects.select_for_update().filter(work_order=work_order)
+                      .filter(_part_filter(ids, serials)).order_by("pk"))
+        by_id = {p.pk: p for p in locked}
+        by_serial = {p.serial_number: p for p in locked}
+        ordered = []
+        for i, item in enumerate(parts):
+            p = by_id.get(item.get("part")) if item.get("part") else by_serial.get(item.get("serial_number"))
+            if p is None:
+                ref = item.get("part") or item.get("serial_number")
+                raise InvalidInput(f"Part {ref} is not a part of work order {work_order}.", fields={f"parts[{i}]": ["unknown"]})
+            ordered.append((p, item.get("measurements"), f"parts[{i}].measurements"))
+        if len({p.pk for p, _, _ in ordered}) != len(ordered):
+            raise InvalidInput("A part is listed twice.", fields={"parts": ["duplicate"]})
+        wrong = [p for p, _, _ in ordered if p.current_step_id != step_obj.pk or p.status not in
+                 PART_TRANSITIONS[TransitionAction.ADVANCE]]
+        if wrong:
+            names = ", ".join(p.serial_number for p in wrong[:5]) + (" …" if len(wrong) > 5 else "")
+            raise Conflict(f"{len(wrong)} part(s) are not waiting at '{step_obj.name}': {names}. Nothing was advanced.",
+                           fields={"parts": [p.serial_number for p in wrong[:50]]})
+        outcome = _advance(parts=[p for p, _, _ in ordered], step=step_obj, measurements=[m for _, m, _ in ordered],
+                           equipment_ids=equipment, note=note, prefixes=[x for _, _, x in ordered])
+    return {k: len(v) for k, v in outcome.items()}
+
+def _part_filter(ids, serials):
+
+    q = Q(pk__in=[i for i in ids if isinstance(i, int)]) if ids else Q(pk__in=[])
+    if serials:
+        q |= Q(serial_number__in=[str(s) for s in serials])
+    return q
+
+def _simple(part: Part, *, action: str, to_status: str, reason: str | None, event, reason_required: bool,
+            held_from: str = "") -> Part:
+    if reason_required and not (reason or "").strip():
+        raise InvalidInput("Give a reason.", fields={"reason": ["required"]})
+    with transaction.atomic(), audit_reason(reason):
+        locked = _locked(part.pk)
+        _check_at(locked, None, action)
+        if action == TransitionAction.RELEASE:
+            to_status = locked.held_from_status or PartStatus.IN_PROCESS
+        now = timezone.now()
+        log = StepTransitionLog.objects.create(
+            part=locked, action=action, from_step=locked.current_step, to_step=locked.current_step,
+            from_status=locked.status, to_status=to_status, operator=current_actor(), transition_time=now,
+            note=reason or "")
+        Part.objects.filter(pk=locked.pk).update(
+            status=to_status, held_from_status=locked.status if action == TransitionAction.HOLD else "",
+            status_reason=reason or "", version=F("version") + 1, updated_at=now)
+        publish_many([_event(event, locked, log.from_step_id, log.to_step_id, to_status)])
+    part.refresh_from_db()
+    return part
+
+def part_hold(*, part: Part, reason: str | None) -> Part:
+    return _simple(part, action=TransitionAction.HOLD, to_status=PartStatus.ON_HOLD, reason=reason, event=PartHeld,
+                   reason_required=True)
+
+def part_release(*, part: Part, reason: str | None = None) -> Part:
+    return _simple(part, action=TransitionAction.RELEASE, to_status="", reason=reason, event=PartReleased,
+                   reason_required=False)
+
+def part_scrap(*, part: Part, reason: str | None) -> Part:
+    return _simple(part, action=TransitionAction.SCRAP, to_status=PartStatus.SCRAPPED, reason=reason,
+                   event=PartScrapped, reason_required=True)

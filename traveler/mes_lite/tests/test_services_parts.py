@@ -43,8 +43,8 @@ def test_advance_through_the_route_to_completion(tenant, admin, wo):
         part.refresh_from_db()
         assert part.status == PartStatus.COMPLETED and part.current_step_id == route[-1].pk
         logs = list(StepTransitionLog.objects.filter(part=part).order_by("pk"))
-        assert [l.action for l in logs] == ["advance", "advance", "complete"]
-        assert all(l.operator_id == admin.pk for l in logs)
+        assert [log.action for log in logs] == ["advance", "advance", "complete"]
+        assert all(log.operator_id == admin.pk for log in logs)
         assert StepMeasurement.objects.filter(part=part, in_spec=True).count() == 4  # incl. the optional one
         names = list(OutboxEvent.objects.filter(payload__part_id=part.pk).order_by("pk").values_list("name", flat=True))
         assert names == ["mes.part.advanced", "mes.part.advanced", "mes.part.completed"]

@@ -9,7 +9,15 @@ from django.db.models import Count
 
 from traveler.core.access import Access, visible
 from traveler.mes_lite.choices import PartStatus
-from traveler.mes_lite.models import MeasurementDefinition, Order, Part, Step, StepMeasurement, StepTransitionLog, WorkOrder
+from traveler.mes_lite.models import (
+    MeasurementDefinition,
+    Order,
+    Part,
+    Step,
+    StepMeasurement,
+    StepTransitionLog,
+    WorkOrder,
+)
 from traveler.mes_lite.services.routing import route_steps
 
 

@@ -9,9 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -57,8 +60,6 @@ class HistorySerializer(serializers.ModelSerializer):
         return {k: {"old": o, "new": n} for k, (o, n) in obj.changes.items()}
 
 
-
-
 def actor_names(rows) -> dict[int, str]:
     ids = {r.actor_id for r in rows if r.actor_id}
     return dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
@@ -69,14 +70,27 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     Set ``model``, ``serializer_class`` (output), ``input_serializer_class`` (writes; omit for a
     read-only API), ``permission_prefix`` ("core" gives core.view_<model>, core.add_<model>, ...)
-    and optionally ``services``.
+    and optionally ``services``: ``update`` and ``archive`` are called with the record as the keyword
+    ``service_kwarg`` (the model name unless set, e.g. ``part_type``), ``version``, ``data``, ``reason``.
+    A ``read_only`` API answers 404 for a record the caller cannot see and 405 for any write.
     """
 
     model = None
     input_serializer_class: type[serializers.Serializer] | None = None
     permission_prefix: str = ""
     services = RecordServices()
+    service_kwarg: str = ""
     read_only = False
+
+    def _record_kwarg(self) -> str:
+        return self.service_kwarg or self.model._meta.model_name
+
+    def _writable_object(self):
+        """The record to change: 404 when it is not visible, then 405 when this API never writes."""
+        obj = self.get_object()
+        if self.read_only or not self.input_serializer_class:
+            raise MethodNotAllowed(self.request.method)
+        return obj
 
     @property
     def permission_map(self) -> dict[str, str]:
@@ -108,7 +122,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         if self.read_only or not self.input_serializer_class:
-            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
+            raise MethodNotAllowed(request.method)
         ser = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
         ser.is_valid(raise_exception=True)
         data = dict(ser.validated_data)
@@ -119,9 +133,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return self._out(obj, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args, partial: bool = False, **kwargs) -> Response:
-        if self.read_only or not self.input_serializer_class:
-            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
-        obj = self.get_object()
+        obj = self._writable_object()
         ser = self.input_serializer_class(obj, data=request.data, partial=partial, context=self.get_serializer_context())
         ser.is_valid(raise_exception=True)
         data = dict(ser.validated_data)
@@ -131,7 +143,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         reason = data.pop("reason", None) or self._reason(request)
         update = self.services.update or record_update
         if self.services.update:
-            obj = update(**{self.model._meta.model_name: obj}, version=version, data=data, reason=reason)
+            obj = update(**{self._record_kwarg(): obj}, version=version, data=data, reason=reason)
         else:
             obj = update(obj, version=version, data=data, reason=reason)
         return self._out(obj)
@@ -145,14 +157,14 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     ], responses={200: None})
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Archive the record (records are never deleted)."""
-        if self.read_only:
-            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
         obj = self.get_object()
+        if self.read_only:
+            raise MethodNotAllowed(request.method)
         version = request.query_params.get("version")
         version = int(version) if version and version.isdigit() else None
         reason = request.query_params.get("reason") or self._reason(request, request.data if isinstance(request.data, dict) else None)
         if self.services.archive:
-            obj = self.services.archive(**{self.model._meta.model_name: obj}, version=version, reason=reason)
+            obj = self.services.archive(**{self._record_kwarg(): obj}, version=version, reason=reason)
         else:
             obj = record_archive(obj, version=version, reason=reason)
         return self._out(obj)
@@ -162,6 +174,8 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def restore(self, request: Request, *args, **kwargs) -> Response:
         """Bring an archived record back."""
         obj = self.get_object()
+        if self.read_only:
+            raise MethodNotAllowed(request.method)
         return self._out(record_restore(obj, reason=self._reason(request, request.data)))
 
     @extend_schema(responses=HistorySerializer(many=True))
@@ -177,12 +191,8 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_object(self):
         # Archived records stay reachable by id (for history and restore).
         queryset = self.filter_queryset(visible(self.model.objects.all(), self.request._request.access))
-        from django.shortcuts import get_object_or_404
-
         pk = self.kwargs.get("pk")
         if pk is None or not str(pk).isdigit():
-            from django.http import Http404
-
             raise Http404
         obj = get_object_or_404(queryset, pk=pk)
         self.check_object_permissions(self.request, obj)

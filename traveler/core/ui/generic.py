@@ -121,11 +121,16 @@ class RecordView(ShellView):
     action = "view"
     permission_prefix: str | None = None  # default: the model's app label
     url_namespace: str | None = None  # default: the model's app label
+    service_kwarg = ""  # the keyword a service takes the record by; default: the model name
     template_name = ""
 
     @property
     def opts(self):
         return self.model._meta
+
+    @property
+    def record_kwarg(self) -> str:
+        return self.service_kwarg or self.opts.model_name
 
     def perm(self, action: str) -> str:
         return f"{self.permission_prefix or self.opts.app_label}.{action}_{self.opts.model_name}"
@@ -290,7 +295,7 @@ class RecordFormView(RecordView):
     form_class: type[forms.ModelForm] | None = None
     fields: list[str] | None = None  # used when no form_class is given
     create_service: Callable[..., Any] | None = None  # (*, data, reason) -> obj
-    update_service: Callable[..., Any] | None = None  # (*, <model_name>, version, data, reason) -> obj
+    update_service: Callable[..., Any] | None = None  # (*, <record_kwarg>, version, data, reason) -> obj
     reason_field = True
     reason_required_on_update = False
 
@@ -330,7 +335,7 @@ class RecordFormView(RecordView):
         service = type(self).update_service
         if service is None:
             return record_update(obj, version=version, data=data, reason=reason)
-        return service(**{self.opts.model_name: obj}, version=version, data=data, reason=reason)
+        return service(**{self.record_kwarg: obj}, version=version, data=data, reason=reason)
 
     def page(self, form, obj=None, conflict=None, status=200):
         title = f"New {self.opts.verbose_name}" if self.is_create else f"Edit {obj}"
@@ -416,7 +421,7 @@ class RecordArchiveView(_RecordPostView):
     """POST: archive the record (records are never deleted), with the reason in its history."""
 
     action = "archive"
-    archive_service: Callable[..., Any] | None = None  # (*, <model_name>, version, reason) -> obj
+    archive_service: Callable[..., Any] | None = None  # (*, <record_kwarg>, version, reason) -> obj
     reason_required = True
     done = "archived"
 
@@ -424,21 +429,21 @@ class RecordArchiveView(_RecordPostView):
         service = type(self).archive_service
         if service is None:
             return record_archive(obj, version=version, reason=reason)
-        return service(**{self.opts.model_name: obj}, version=version, reason=reason)
+        return service(**{self.record_kwarg: obj}, version=version, reason=reason)
 
 
 class RecordRestoreView(_RecordPostView):
     """POST: bring an archived record back."""
 
     action = "archive"
-    restore_service: Callable[..., Any] | None = None  # (*, <model_name>, reason) -> obj
+    restore_service: Callable[..., Any] | None = None  # (*, <record_kwarg>, reason) -> obj
     done = "restored"
 
     def apply(self, obj, version, reason):
         service = type(self).restore_service
         if service is None:
             return record_restore(obj, reason=reason)
-        return service(**{self.opts.model_name: obj}, reason=reason)
+        return service(**{self.record_kwarg: obj}, reason=reason)
 
 
 class RecordHistoryView(RecordView):

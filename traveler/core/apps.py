@@ -13,6 +13,8 @@ class CoreConfig(ModuleConfig):
     switchable = False
     url_prefix = "core"  # API at /api/v1/core/
     ui_url_prefix = ""  # the shell's pages at the root
+    api_enum_names = {"CompanyKindEnum": "traveler.core.models.user.Company.Kind",
+                      "JobStatusEnum": "traveler.core.models.events.Job.Status"}
 
     def ready(self) -> None:
         super().ready()

@@ -11,8 +11,8 @@ A Traveler module is a Django app whose ``AppConfig`` subclasses ``ModuleConfig`
 
 At start-up, ``ready()`` checks the requirements and imports the module's conventional files,
 which register what the module adds: ``permissions.py``, ``navigation.py``, ``panels.py``,
-``events.py``, ``handlers.py``, ``jobs.py``, ``demo.py`` (demo data, see ``core.demo.demo_loader``). Its ``api/urls.py`` is mounted at
-``/api/v1/<url_prefix>/`` and its ``ui/urls.py`` at ``/<url_prefix>/``.
+``events.py``, ``handlers.py``, ``jobs.py``, ``demo.py`` (demo data, see ``core.demo.demo_loader``).
+Its ``api/urls.py`` is mounted at ``/api/v1/<url_prefix>/`` and its ``ui/urls.py`` at ``/<url_prefix>/``.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ class ModuleConfig(AppConfig):
     default_enabled: bool = True  # its switch for a new tenant
     url_prefix: str | None = None  # API under /api/v1/<url_prefix>/; defaults to the label
     ui_url_prefix: str | None = None  # pages under /<ui_url_prefix>/; defaults to url_prefix
+    # Names of the module's choice sets in the OpenAPI schema, e.g. {"PartStatusEnum": "traveler.x.choices.S"}:
+    # stable names where two fields share a name ("status") but not their choices.
+    api_enum_names: dict[str, str] = {}
 
     @property
     def prefix(self) -> str:
@@ -78,6 +81,8 @@ class ModuleConfig(AppConfig):
     def ready(self) -> None:
         self.check_requirements()
         registry.modules[self.label] = self
+        if self.api_enum_names:
+            settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(self.api_enum_names)
         for name in CONVENTIONAL_FILES:
             dotted = f"{self.name}.{name}"
             if importlib.util.find_spec(dotted) is not None:

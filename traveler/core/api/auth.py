@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from traveler.core.access import access_for
@@ -36,3 +37,23 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
 class SessionAuthentication(authentication.SessionAuthentication):
     """The UI's session, with CSRF checks on unsafe methods; the middleware set the tenant."""
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """How the schema describes the token: a bearer token from POST /api/v1/auth/token/."""
+
+    target_class = TokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer",
+                "description": "A token from POST /api/v1/auth/token/; it decides the user and the tenant."}
+
+
+class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = SessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid",
+                "description": "The web UI's session; unsafe methods need the CSRF token."}

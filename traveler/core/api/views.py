@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound
@@ -208,7 +208,8 @@ class ModuleViewSet(viewsets.ViewSet):
     def list(self, request):
         return Response(self._rows(request._request.tenant))
 
-    @extend_schema(request=s.ModuleSwitchInput, responses=s.ModuleSerializer(many=True))
+    @extend_schema(request=s.ModuleSwitchInput, responses=s.ModuleSerializer(many=True),
+                   parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, description="The module's label.")])
     def partial_update(self, request, pk=None):
         ser = s.ModuleSwitchInput(data=request.data)
         ser.is_valid(raise_exception=True)

@@ -30,7 +30,7 @@ class MenuItem:
     permission: str | None = None
     section: str = "Main"
     order: int = 100
-    icon: str = ""
+    icon: str = ""  # a symbol of core/icons.svg, or "module:symbol" for one of <module>/icons.svg
 
 
 @dataclass(frozen=True)

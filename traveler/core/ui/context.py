@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 
 from traveler.core.registry import registry
 from traveler.core.services.auth import tenants_for
 from traveler.core.services.tenants import enabled_modules
+
+
+def icon_href(icon: str) -> str:
+    """``name`` is a symbol of core's sprite; ``module:name`` one of ``<module>/icons.svg``."""
+    if not icon:
+        return ""
+    module, _, name = icon.rpartition(":")
+    sprite = static(f"{module or 'core'}/icons.svg")
+    return f"{sprite}#{name}"
 
 
 def navigation(request) -> list[dict]:
@@ -24,7 +34,7 @@ def navigation(request) -> list[dict]:
         except NoReverseMatch:
             continue
         sections.setdefault(item.section, []).append(
-            {"label": item.label, "url": url, "icon": item.icon, "active": request.path.startswith(url)})
+            {"label": item.label, "url": url, "icon": icon_href(item.icon), "active": request.path.startswith(url)})
     return [{"name": k, "items": v} for k, v in sections.items()]
 
 

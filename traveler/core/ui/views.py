@@ -89,6 +89,11 @@ def _detail_url_name(model) -> str | None:
     return name
 
 
+def _label(values: dict) -> str:
+    """How people name a record: its name, or the number printed on it."""
+    return next((str(values[k]) for k in ("name", "serial_number", "number", "part_number") if values.get(k)), "")
+
+
 def _recent_changes(request, limit: int = 8) -> list[dict]:
     """The latest changes to records the user may open (``<app>.view_<model>``), newest first, linked."""
     access = request.access
@@ -105,7 +110,7 @@ def _recent_changes(request, limit: int = 8) -> list[dict]:
         if r.action == History.Action.UPDATE and "archived_at" in r.changes:
             action = "Archived" if r.changes["archived_at"][1] else "Restored"
         out.append({
-            "kind": capfirst(str(model._meta.verbose_name)), "label": values.get("name") or f"#{r.record_id}",
+            "kind": capfirst(str(model._meta.verbose_name)), "label": _label(values) or f"#{r.record_id}",
             "url": reverse(url_name, args=[r.record_id]) if r.action != History.Action.DELETE else None,
             "action": action, "reason": r.reason,
             "who": names.get(r.actor_id, "System") if r.actor_id else "System",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db.models import Count
 
 from traveler.core.access import Access, visible
+from traveler.core.errors import InvalidInput
 from traveler.mes_lite.choices import PartStatus
 from traveler.mes_lite.models import (
     MeasurementDefinition,
@@ -21,13 +22,31 @@ from traveler.mes_lite.models import (
 from traveler.mes_lite.services.routing import route_steps
 
 
-def part_get_by_serial(*, serial_number: str, access: Access) -> Part | None:
+class AmbiguousSerial(InvalidInput):
+    """A serial number is unique per part type: this one names parts of several; ``parts`` lists them."""
+
+    def __init__(self, serial_number: str, parts: list[Part]):
+        self.parts = parts
+        types = ", ".join(str(p.part_type.part_number) for p in parts)
+        super().__init__(f"Serial number {serial_number!r} is on parts of several part types ({types}): "
+                         "say which part type.", fields={"part_type": [f"one of {types}"]})
+
+
+def part_get_by_serial(*, serial_number: str, access: Access, part_type: int | None = None) -> Part | None:
+    """The visible, active part with this serial number (of ``part_type`` when given); None if there
+    is none; ``AmbiguousSerial`` when parts of several part types carry it and no part type is given."""
     qs = visible(Part.objects.filter(serial_number=serial_number.strip(), archived_at__isnull=True), access)
-    return qs.select_related("part_type", "current_step", "work_order", "order", "process").first()
+    if part_type is not None:
+        qs = qs.filter(part_type=part_type)
+    found = list(qs.select_related("part_type", "current_step", "work_order", "order", "process").order_by("pk")[:20])
+    if len(found) > 1:
+        raise AmbiguousSerial(serial_number.strip(), found)
+    return found[0] if found else None
 
 
 def _progress(parts_qs, process_steps: list[Step]) -> dict:
-    rows = parts_qs.values("current_step_id", "status").annotate(n=Count("pk")).order_by()
+    # COUNT(*), not COUNT(id): the count then comes from the (order|work order, step, status) index alone.
+    rows = parts_qs.values("current_step_id", "status").annotate(n=Count("*")).order_by()
     by_step: dict[int | None, dict[str, int]] = {}
     totals = {s: 0 for s in PartStatus.values}
     for r in rows:

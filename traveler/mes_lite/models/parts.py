@@ -16,9 +16,11 @@ class Part(TenantModel):
     current_step = models.ForeignKey("mes_lite.Step", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     process = models.ForeignKey("mes_lite.Process", on_delete=models.PROTECT, related_name="parts")
-    order = models.ForeignKey("mes_lite.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="parts")
+    # Indexed by mes_part_order_step and mes_part_wo_step, which start with them.
+    order = models.ForeignKey("mes_lite.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="parts",
+                              db_index=False)
     work_order = models.ForeignKey("mes_lite.WorkOrder", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="parts")
+                                   related_name="parts", db_index=False)
     held_from_status = models.CharField(max_length=20, choices=PartStatus.choices, blank=True)
     status_reason = models.TextField(blank=True)
 
@@ -28,9 +30,13 @@ class Part(TenantModel):
         ordering = ["serial_number"]
         constraints = [models.UniqueConstraint(fields=["tenant", "part_type", "serial_number"],
                                                name="mes_part_unique_serial")]
+        # The progress of an order and the board of a work order count parts per step and status from
+        # these indexes alone (index-only scans): tenant and archived_at are included for their filters.
         indexes = [
-            models.Index(fields=["work_order", "current_step", "status"], name="mes_part_wo_step"),
-            models.Index(fields=["order", "current_step", "status"], name="mes_part_order_step"),
+            models.Index(fields=["work_order", "current_step", "status"], include=["tenant", "archived_at"],
+                         name="mes_part_wo_step"),
+            models.Index(fields=["order", "current_step", "status"], include=["tenant", "archived_at"],
+                         name="mes_part_order_step"),
             models.Index(fields=["serial_number"], name="mes_part_serial"),
         ]
 
@@ -54,7 +60,8 @@ class SerialCounter(TenantModel):
 class StepTransitionLog(TenantModel):
     """One move of one part: from which step and status to which, by whom, when, and why."""
 
-    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="transitions")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="transitions",
+                             db_index=False)  # indexed by mes_transition_part
     action = models.CharField(max_length=20, choices=TransitionAction.choices)
     from_step = models.ForeignKey("mes_lite.Step", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     to_step = models.ForeignKey("mes_lite.Step", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -77,7 +84,8 @@ class StepMeasurement(TenantModel):
 
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="measurements")
     step = models.ForeignKey("mes_lite.Step", on_delete=models.PROTECT, related_name="+")
-    definition = models.ForeignKey("mes_lite.MeasurementDefinition", on_delete=models.PROTECT, related_name="+")
+    definition = models.ForeignKey("mes_lite.MeasurementDefinition", on_delete=models.PROTECT, related_name="+",
+                                   db_index=False)  # indexed by mes_measurement_definition
     transition = models.ForeignKey(StepTransitionLog, on_delete=models.PROTECT, related_name="measurements")
     value = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
     passed = models.BooleanField(null=True)

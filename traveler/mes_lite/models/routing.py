@@ -33,7 +33,7 @@ class Process(TenantModel):
 
     part_type = models.ForeignKey(PartType, on_delete=models.PROTECT, related_name="processes")
     name = models.CharField(max_length=200)
-    version = models.PositiveIntegerField(default=1)
+    route_version = models.PositiveIntegerField(default=1, help_text="1, 2, ...: each new version of the route.")
     status = models.CharField(max_length=20, choices=ProcessStatus.choices, default=ProcessStatus.DRAFT)
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -41,13 +41,13 @@ class Process(TenantModel):
     previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        ordering = ["part_type", "name", "-version"]
+        ordering = ["part_type", "name", "-route_version"]
         verbose_name_plural = "processes"
-        constraints = [models.UniqueConstraint(fields=["part_type", "name", "version"],
+        constraints = [models.UniqueConstraint(fields=["part_type", "name", "route_version"],
                                                name="mes_process_unique_version")]
 
     def __str__(self) -> str:
-        return f"{self.name} v{self.version}"
+        return f"{self.name} v{self.route_version}"
 
     @property
     def is_editable(self) -> bool:

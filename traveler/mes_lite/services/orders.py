@@ -126,9 +126,9 @@ def work_order_release(*, work_order: WorkOrder, reason: str | None = None) -> W
     _transition(work_order, WORK_ORDER_TRANSITIONS, "release")
     with transaction.atomic():
         _set_status(work_order, WorkOrderStatus.RELEASED, expected=work_order.status, reason=reason)
-        if work_order.order_id:
-            Order.objects.filter(pk=work_order.order_id, status=OrderStatus.DRAFT).update(
-                status=OrderStatus.RELEASED, version=F("version") + 1)
+        if work_order.order_id and Order.objects.filter(pk=work_order.order_id, status=OrderStatus.DRAFT).update(
+                status=OrderStatus.RELEASED, version=F("version") + 1, updated_at=timezone.now()):
+            publish(OrderReleased(order_id=work_order.order_id))
         publish(WorkOrderReleased(work_order_id=work_order.pk))
     return work_order
 

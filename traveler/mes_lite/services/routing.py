@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from traveler.core.errors import Conflict, InvalidInput
@@ -37,10 +37,10 @@ def _editable(process: Process) -> None:
 
 
 def process_create(*, data: dict, reason: str | None = None) -> Process:
-    data = {k: v for k, v in data.items() if k not in {"status", "version", "released_at", "released_by"}}
+    data = {k: v for k, v in data.items() if k not in {"status", "version", "route_version", "released_at", "released_by"}}
     part_type = data.get("part_type")
     if part_type is not None and data.get("name"):
-        latest = Process.objects.filter(part_type=part_type, name=data["name"]).aggregate(v=Max("version"))["v"]
+        latest = Process.objects.filter(part_type=part_type, name=data["name"]).aggregate(v=Max("route_version"))["v"]
         if latest:
             raise InvalidInput(f"A process named {data['name']!r} exists for this part type: make a new version of it.",
                                fields={"name": ["exists; use new-version"]})
@@ -54,12 +54,12 @@ def process_update(*, process: Process, version: int | None, data: dict, reason:
 
 
 def step_add(*, process: Process, name: str, description: str = "", sequence: int | None = None,
-             link: bool = True) -> Step:
+             link: bool = True, reason: str | None = None) -> Step:
     """Add a step; with ``link`` it is appended to the route after the current last step."""
     _editable(process)
     if not (name or "").strip():
         raise InvalidInput("A step needs a name.", fields={"name": ["required"]})
-    with transaction.atomic():
+    with transaction.atomic(), audit_reason(reason):
         Process.objects.select_for_update().filter(pk=process.pk).first()
         last = Step.objects.filter(process=process, archived_at__isnull=True).order_by("-sequence").first()
         if sequence is None:
@@ -182,13 +182,14 @@ def process_release(*, process: Process, reason: str | None = None) -> Process:
         route_steps(process, strict=True)
         # An earlier released version of the same process becomes obsolete: new work uses this one.
         Process.objects.filter(part_type=process.part_type, name=process.name, status=ProcessStatus.RELEASED) \
-            .exclude(pk=process.pk).update(status=ProcessStatus.OBSOLETE)
+            .exclude(pk=process.pk).update(status=ProcessStatus.OBSOLETE, version=F("version") + 1, updated_at=timezone.now())
         n = Process.objects.filter(pk=process.pk, status=ProcessStatus.DRAFT).update(
-            status=ProcessStatus.RELEASED, released_at=timezone.now(), released_by=current_actor())
+            status=ProcessStatus.RELEASED, released_at=timezone.now(), released_by=current_actor(),
+            version=F("version") + 1, updated_at=timezone.now())
         if n == 0:
             raise Conflict(f"{process} was released by someone else meanwhile.")
         process.refresh_from_db()
-        publish(ProcessReleased(process_id=process.pk, part_type_id=process.part_type_id, version=process.version))
+        publish(ProcessReleased(process_id=process.pk, part_type_id=process.part_type_id, version=process.route_version))
     return process
 
 
@@ -196,10 +197,10 @@ def process_new_version(*, process: Process, reason: str | None = None) -> Proce
     """A draft copy of ``process`` (steps, edges, measurement definitions) with the next version number."""
     with transaction.atomic(), audit_reason(reason):
         latest = Process.objects.filter(part_type=process.part_type, name=process.name) \
-            .aggregate(v=Max("version"))["v"]
+            .aggregate(v=Max("route_version"))["v"]
         if Process.objects.filter(part_type=process.part_type, name=process.name, status=ProcessStatus.DRAFT).exists():
             raise Conflict(f"A draft version of {process.name} exists already: edit or release it first.")
-        new = Process.objects.create(part_type=process.part_type, name=process.name, version=latest + 1,
+        new = Process.objects.create(part_type=process.part_type, name=process.name, route_version=latest + 1,
                                      previous=process)
         mapping = {}
         for step in Step.objects.filter(process=process, archived_at__isnull=True).order_by("sequence"):

@@ -13,14 +13,18 @@ from traveler.mes_lite.models import (
     EquipmentType,
     MeasurementDefinition,
     Order,
+    Part,
     PartType,
     Process,
     Step,
+    StepMeasurement,
+    StepTransitionLog,
     WorkOrder,
 )
 from traveler.mes_lite.services import orders as order_services
 from traveler.mes_lite.services import routing
 from traveler.mes_lite.services.equipment import equipment_create
+from traveler.mes_lite.services.parts import part_advance
 
 _n = itertools.count(1)
 
@@ -120,3 +124,49 @@ def _eq(tenant):
 def _etype(tenant):
     with tenant_context(tenant):
         return EquipmentType.objects.create(name=f"Type {next(_n)}-{uuid.uuid4().hex[:4]}")
+
+
+def advanced_part(tenant) -> Part:
+    """A part of a fresh work order, advanced past its first step."""
+    wo = make_work_order(tenant, quantity=1)
+    with tenant_context(tenant):
+        part = Part.objects.get(work_order=wo)
+        step = routing.route_steps(wo.process)[0]
+        part_advance(part=part, step=step.pk, measurements=good_readings(step))
+        part.refresh_from_db()
+    return part
+
+
+@record_factory(Step)
+def _step(tenant):
+    process = make_process(tenant, release=False)
+    with tenant_context(tenant):
+        return Step.objects.filter(process=process).order_by("sequence").first()
+
+
+@record_factory(MeasurementDefinition)
+def _definition(tenant):
+    process = make_process(tenant, release=False)
+    with tenant_context(tenant):
+        return MeasurementDefinition.objects.filter(step__process=process).order_by("pk").first()
+
+
+@record_factory(Part)
+def _part(tenant):
+    wo = make_work_order(tenant, quantity=1)
+    with tenant_context(tenant):
+        return Part.objects.get(work_order=wo)
+
+
+@record_factory(StepTransitionLog)
+def _transition(tenant):
+    part = advanced_part(tenant)
+    with tenant_context(tenant):
+        return StepTransitionLog.objects.get(part=part)
+
+
+@record_factory(StepMeasurement)
+def _measurement(tenant):
+    part = advanced_part(tenant)
+    with tenant_context(tenant):
+        return StepMeasurement.objects.filter(part=part).first()

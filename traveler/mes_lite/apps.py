@@ -9,3 +9,10 @@ class MesLiteConfig(ModuleConfig):
     verbose_name = "MES Lite"
     requires = ("core",)
     url_prefix = "mes"
+    api_enum_names = {
+        "PartStatusEnum": "traveler.mes_lite.choices.PartStatus",
+        "ProcessStatusEnum": "traveler.mes_lite.choices.ProcessStatus",
+        "OrderStatusEnum": "traveler.mes_lite.choices.OrderStatus",
+        "MeasurementKindEnum": "traveler.mes_lite.choices.MeasurementKind",
+        "TransitionActionEnum": "traveler.mes_lite.choices.TransitionAction",
+    }

@@ -1,0 +1,130 @@
+"""What the MES Lite API views share. The views themselves are in views_routing, views_orders,
+views_parts and views_equipment: each parses with an input serializer, is allowed by its
+``permission_map``, calls one service (or selector) and answers with an output serializer.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from traveler.core.api.base import RecordWriteViewSet, TenantRecordViewSet
+from traveler.core.models import RoleType
+
+MES = "mes_lite"
+
+
+def parsed(serializer_class, request: Request) -> dict:
+    """The validated body of ``request`` (400 naming the fields otherwise)."""
+    ser = serializer_class(data=request.data)
+    if not ser.is_valid():
+        raise ValidationError(_field_paths(ser.errors))
+    return _plain(ser.validated_data)
+
+
+def _field_paths(detail, prefix: str = "") -> dict[str, list]:
+    """Name nested fields the way the services do (``parts[3].measurements[0].value``)."""
+    out: dict[str, list] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int) or str(key).isdigit():
+                path = f"{prefix}[{key}]"
+            elif key == "non_field_errors" and prefix:
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_field_paths(value, path))
+    elif isinstance(detail, list) and any(isinstance(v, (dict, list)) for v in detail):
+        for i, value in enumerate(detail):
+            if value:
+                out.update(_field_paths(value, f"{prefix}[{i}]"))
+    else:
+        out[prefix or "non_field_errors"] = detail if isinstance(detail, list) else [detail]
+    return out
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def version_of(request: Request, data: dict) -> int | None:
+    """The version the client read: in the body, or ``If-Match``."""
+    if data.get("version") is not None:
+        return data["version"]
+    header = request.headers.get("If-Match", "").strip('"W/')
+    return int(header) if header.isdigit() else None
+
+
+def reason_of(request: Request, data: dict) -> str | None:
+    return data.get("reason") or request.headers.get("X-Reason") or None
+
+
+def hides_people(request: Request) -> bool:
+    """Customers see what happened to their parts, not which employee did it."""
+    return request._request.access.role_type == RoleType.CUSTOMER
+
+
+class Answers:
+    def out(self, serializer_class, obj, status: int = 200) -> Response:
+        return Response(serializer_class(obj, context=self.get_serializer_context()).data, status=status)
+
+
+class MesRecordViewSet(Answers, RecordWriteViewSet):
+    """A MES Lite record with the full record API (list, create, change, archive, restore, history)."""
+
+    permission_prefix = MES
+    extra_permissions: dict[str, str] = {}
+
+    @property
+    def permission_map(self) -> dict[str, str]:
+        return {**super().permission_map, **self.extra_permissions}
+
+
+class MesReadOnlyViewSet(Answers, TenantRecordViewSet):
+    """A record written only through other endpoints' actions (parts, transitions, measurements...).
+
+    List, retrieve and history. Writes answer 405, after the lookup, so that another tenant's id
+    still answers 404 like everywhere else; they need only the view permission to get that far.
+    """
+
+    permission_prefix = MES
+    view_permission: str = ""
+    extra_permissions: dict[str, str] = {}
+    read_only = True
+
+    @property
+    def permission_map(self) -> dict[str, str]:
+        view = self.view_permission or f"{MES}.view_{self.model._meta.model_name}"
+        base = {a: view for a in ("list", "retrieve", "history", "create", "update", "partial_update", "destroy")}
+        return {**base, **self.extra_permissions}
+
+    def _refuse(self, request: Request, *, lookup: bool):
+        if lookup:
+            self.get_object()
+        raise MethodNotAllowed(request.method, detail=f"{self.model._meta.verbose_name_plural.capitalize()} are "
+                                                      "read-only here; use the actions that change them.")
+
+    @extend_schema(exclude=True)
+    def create(self, request, *args, **kwargs):
+        self._refuse(request, lookup=False)
+
+    @extend_schema(exclude=True)
+    def update(self, request, *args, **kwargs):
+        self._refuse(request, lookup=True)
+
+    @extend_schema(exclude=True)
+    def partial_update(self, request, *args, **kwargs):
+        self._refuse(request, lookup=True)
+
+    @extend_schema(exclude=True)
+    def destroy(self, request, *args, **kwargs):
+        self._refuse(request, lookup=True)
+
+    def restore(self, request, *args, **kwargs):  # a plain method: no route (nothing here is archived)
+        self._refuse(request, lookup=True)

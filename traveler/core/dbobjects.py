@@ -49,56 +49,54 @@ DECLARE
   actor bigint := NULLIF(current_setting('traveler.actor_id', true), '')::bigint;
   why text := coalesce(current_setting('traveler.reason', true), '');
 BEGIN
-  -- Each statement runs through EXECUTE, so it is planned for the transition tables' row counts of
-  -- this call. A statement written inline would keep the plan of the first call on the connection:
-  -- after a one-row update, a 10,000-row update would join every old row to every new one.
-  -- Parameters: $1 table name, $2 actor, $3 reason, $4 primary-key column, $5 excluded columns.
+  -- PL/pgSQL keeps each statement's plan for the connection, made for the transition tables of its
+  -- first calls (usually one row). So no statement here joins the transition tables: an update pairs
+  -- each new row with its old one by key lookup in one JSON object of the old rows, which costs the
+  -- same per row whatever plan was made. (A join planned for one row, run on 2,000, compared every
+  -- old row with every new one: 100 s instead of 0.3 s.)
   IF TG_OP = 'INSERT' THEN
-    EXECUTE $q$
     INSERT INTO core_history (id, tenant_id, table_name, record_id, action, old, new, actor_id,
                               reason, occurred_at, prev_hash, row_hash)
-    SELECT c.hid, c.tenant, $1, c.rec, 'I', NULL, c.n, $2, $3, now(), c.prev,
-           traveler_history_hash(c.prev, c.hid, c.tenant, $1, c.rec, 'I', NULL, c.n, $2, $3, now())
+    SELECT c.hid, c.tenant, TG_TABLE_NAME, c.rec, 'I', NULL, c.n, actor, why, now(), c.prev,
+           traveler_history_hash(c.prev, c.hid, c.tenant, TG_TABLE_NAME, c.rec, 'I', NULL, c.n,
+                                 actor, why, now())
     FROM (
       SELECT nextval('core_history_id_seq') AS hid, j.n, j.rec, (j.n->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
-                       WHERE h.table_name = $1 AND h.record_id = j.rec
+                       WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
-      FROM (SELECT x.n, x.n->>$4 AS rec FROM (SELECT to_jsonb(r) - $5 AS n FROM new_rows r) x) j
-    ) c
-    $q$ USING TG_TABLE_NAME, actor, why, pk, ex;
+      FROM (SELECT x.n, x.n->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS n FROM new_rows r) x) j
+    ) c;
   ELSIF TG_OP = 'UPDATE' THEN
-    EXECUTE $q$
     INSERT INTO core_history (id, tenant_id, table_name, record_id, action, old, new, actor_id,
                               reason, occurred_at, prev_hash, row_hash)
-    SELECT c.hid, c.tenant, $1, c.rec, 'U', c.o, c.n, $2, $3, now(), c.prev,
-           traveler_history_hash(c.prev, c.hid, c.tenant, $1, c.rec, 'U', c.o, c.n, $2, $3, now())
+    SELECT c.hid, c.tenant, TG_TABLE_NAME, c.rec, 'U', c.o, c.n, actor, why, now(), c.prev,
+           traveler_history_hash(c.prev, c.hid, c.tenant, TG_TABLE_NAME, c.rec, 'U', c.o, c.n,
+                                 actor, why, now())
     FROM (
       SELECT nextval('core_history_id_seq') AS hid, j.o, j.n, j.rec, (j.n->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
-                       WHERE h.table_name = $1 AND h.record_id = j.rec
+                       WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
-      FROM (SELECT a.o, b.n, b.rec
-            FROM (SELECT to_jsonb(o) - $5 AS o FROM old_rows o) a
-            JOIN (SELECT x.n, x.n->>$4 AS rec FROM (SELECT to_jsonb(n) - $5 AS n FROM new_rows n) x) b
-              ON a.o->>$4 = b.rec) j
+      FROM (SELECT olds.m -> b.rec AS o, b.n, b.rec
+            FROM (SELECT jsonb_object_agg(x.o->>pk, x.o) AS m
+                  FROM (SELECT to_jsonb(r) - ex AS o FROM old_rows r) x) olds
+            CROSS JOIN (SELECT x.n, x.n->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS n FROM new_rows r) x) b) j
       WHERE j.o IS DISTINCT FROM j.n
-    ) c
-    $q$ USING TG_TABLE_NAME, actor, why, pk, ex;
+    ) c;
   ELSE
-    EXECUTE $q$
     INSERT INTO core_history (id, tenant_id, table_name, record_id, action, old, new, actor_id,
                               reason, occurred_at, prev_hash, row_hash)
-    SELECT c.hid, c.tenant, $1, c.rec, 'D', c.o, NULL, $2, $3, now(), c.prev,
-           traveler_history_hash(c.prev, c.hid, c.tenant, $1, c.rec, 'D', c.o, NULL, $2, $3, now())
+    SELECT c.hid, c.tenant, TG_TABLE_NAME, c.rec, 'D', c.o, NULL, actor, why, now(), c.prev,
+           traveler_history_hash(c.prev, c.hid, c.tenant, TG_TABLE_NAME, c.rec, 'D', c.o, NULL,
+                                 actor, why, now())
     FROM (
       SELECT nextval('core_history_id_seq') AS hid, j.o, j.rec, (j.o->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
-                       WHERE h.table_name = $1 AND h.record_id = j.rec
+                       WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
-      FROM (SELECT x.o, x.o->>$4 AS rec FROM (SELECT to_jsonb(r) - $5 AS o FROM old_rows r) x) j
-    ) c
-    $q$ USING TG_TABLE_NAME, actor, why, pk, ex;
+      FROM (SELECT x.o, x.o->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS o FROM old_rows r) x) j
+    ) c;
   END IF;
   RETURN NULL;
 END $$;

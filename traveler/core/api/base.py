@@ -189,8 +189,9 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return self.get_paginated_response(HistorySerializer(page, many=True, context=ctx).data)
 
     def get_object(self):
-        # Archived records stay reachable by id (for history and restore).
-        queryset = self.filter_queryset(visible(self.model.objects.all(), self.request._request.access))
+        # Archived records stay reachable by id (for history and restore): get_queryset hides them only
+        # from lists. The list's filters, search and ordering do not apply to one record.
+        queryset = self.get_queryset()
         pk = self.kwargs.get("pk")
         if pk is None or not str(pk).isdigit():
             raise Http404

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 
-from traveler.core.models import Membership, RolePermission, RoleType
+from traveler.core.models import Membership, MembershipRole, RolePermission, RoleType
 from traveler.core.registry import registry
 
 ROLE_TYPE_RANK = {RoleType.ADMIN: 4, RoleType.STAFF: 3, RoleType.AUDITOR: 2, RoleType.CUSTOMER: 1}
@@ -35,12 +36,12 @@ class Access:
 
 
 def access_for(user, tenant) -> Access:
-    """Load a user's roles and permissions in ``tenant`` (two queries)."""
+    """Load a user's roles and permissions in ``tenant`` (three queries: membership, roles, permissions)."""
     if user is None or tenant is None or not user.is_active:
         return Access(0, 0, None, frozenset(), None, frozenset(), None)
     membership = (
         Membership.objects.filter(user=user, tenant=tenant, is_active=True)
-        .prefetch_related("role_links__role")
+        .prefetch_related(Prefetch("role_links", queryset=MembershipRole.objects.select_related("role")))
         .first()
     )
     if user.is_system_admin:

@@ -95,7 +95,7 @@ def publish(event: Event) -> int:
         raise ValueError(f"{type(event).__name__} is not a registered event type")
     tenant = current_tenant_or_none()
     actor = current_actor()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the event belongs to the caller's change (publish_many)
         row = OutboxEvent.objects.create(
             tenant_id=tenant.pk if tenant else None,
             name=event.name,
@@ -127,7 +127,8 @@ def publish_many(events: list[Event]) -> list[int]:
             raise ValueError(f"{type(e).__name__} is not a registered event type")
     tenant = current_tenant_or_none()
     actor = current_actor()
-    with transaction.atomic():
+    # No savepoint: the events belong to the caller's change; if writing them fails, all of it fails.
+    with transaction.atomic(savepoint=False):
         rows = OutboxEvent.objects.bulk_create([
             OutboxEvent(tenant_id=tenant.pk if tenant else None, name=e.name, payload=e.payload(),
                         actor_id=actor.pk if actor else None) for e in events

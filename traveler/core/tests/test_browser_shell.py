@@ -1,51 +1,25 @@
 """The shell in a real browser: sign in, dashboard, menu, create a company, its history, switch tenant, sign out.
 
-Drives Debian's chromium (``CHROMIUM_PATH``) through Playwright; Playwright never downloads a browser.
-pytest-django's ``live_server`` cannot be used: its teardown empties tables with TRUNCATE, which the
-app role may not do and the append-only history refuses. So the data here is committed once per
-module, with unique names, and this module never asserts global counts.
-
-Screenshots go to ``test-artifacts/`` (git-ignored) for a human to look at the design.
+The set-up is ``traveler/core/tests/browser.py``'s (read its docstring): Debian's chromium through
+Playwright, a live server, data committed once per module with unique names, no global counts.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
 import uuid
-from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain sync code.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from traveler.core.tests.browser import ARTIFACTS, chromium, live_server, orm
 
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if not path:
-        pytest.skip("no chromium: install Debian's chromium and set CHROMIUM_PATH")
-    return path
 
 
 @pytest.fixture(scope="module")
 def site(django_db_setup, django_db_blocker):
     """Committed data and a live server on 127.0.0.1 for this module."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test import override_settings
-    from django.test.testcases import LiveServerThread
     from django.utils import timezone
 
     from traveler.core.models import Job
@@ -73,54 +47,15 @@ def site(django_db_setup, django_db_blocker):
         Job.objects.create(name="core.sync_erp_orders", tenant=plant, status=Job.Status.DEAD, attempts=5,
                            run_at=timezone.now(), finished_at=timezone.now(),
                            last_error="Traceback (most recent call last):\n  ...\nConnectionError: ERP host unreachable")
-        # The blocker guards every thread's connections: it stays open while the server runs.
-        # The site's URLs with the UI's error handlers, whether or not the site registers them yet.
-        urls = override_settings(ROOT_URLCONF="traveler.core.tests.test_ui_shell")
-        urls.enable()
-        server = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override={}, port=0)
-        server.daemon = True
-        server.start()
-        server.is_ready.wait()
-        if server.error:
-            raise server.error
-        try:
-            yield SimpleNamespace(url=f"http://127.0.0.1:{server.port}", user=user, password=PASSWORD,
+        with live_server() as url:
+            yield SimpleNamespace(url=url, user=user, password=PASSWORD,
                                   plant=plant, second=second, tag=tag)
-        finally:
-            httpd = server.httpd
-            server.terminate()
-            # Request threads close their database connections when their keep-alive socket ends;
-            # wait for them, or the test database cannot be dropped at the end of the session.
-            for thread in threading.enumerate():
-                if getattr(getattr(thread, "_target", None), "__self__", None) is httpd:
-                    thread.join(timeout=10)
-            urls.disable()
 
 
 @pytest.fixture(scope="module")
 def browser(site):  # needs the site only to be closed before it: its keep-alive requests hold connections
-    from playwright.sync_api import sync_playwright
-
-    path = chromium_path()
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@contextmanager
-def orm():
-    """ORM work next to Playwright. Its event loop gives this block a connection of its own, which
-    no later teardown would see: close it here, or the test database cannot be dropped."""
-    from django.db import connections
-
-    try:
-        yield
-    finally:
-        connections.close_all()
+    with chromium() as b:
+        yield b
 
 
 def sign_in(page, site):

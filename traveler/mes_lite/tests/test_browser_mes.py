@@ -1,34 +1,23 @@
 """MES Lite in a real browser: the operator station driven like a barcode scanner, the customer's
 order tracker, and the planner's pages.
 
-The same set-up as ``traveler/core/tests/test_browser_shell.py`` (read its docstring): Debian's
-chromium through Playwright (never downloaded), a live server on 127.0.0.1, data committed once per
-module with unique names, no global counts asserted. Screenshots go to ``test-artifacts/``.
+The set-up is ``traveler/core/tests/browser.py``'s (read its docstring): Debian's chromium through
+Playwright (never downloaded), a live server on 127.0.0.1, data committed once per module with unique
+names, no global counts asserted. Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 import uuid
-from contextlib import contextmanager
 from datetime import date, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain sync code.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from traveler.core.tests.browser import ARTIFACTS, chromium, live_server
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 ROUTE = [
     ("Machine body", [{"label": "Bore diameter", "unit": "mm", "nominal": "6.000", "upper_tol": "0.010",
                        "lower_tol": "0.010"}]),
@@ -42,12 +31,6 @@ ROUTE = [
     ("Final inspection", [{"label": "Label and marking", "kind": "pass_fail"}]),
 ]
 
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if not path:
-        pytest.skip("no chromium: install Debian's chromium and set CHROMIUM_PATH")
-    return path
 
 
 def _advance(part, steps, upto: int, *, bad_at: int | None = None) -> None:
@@ -64,10 +47,6 @@ def _advance(part, steps, upto: int, *, bad_at: int | None = None) -> None:
 @pytest.fixture(scope="module")
 def site(django_db_setup, django_db_blocker):
     """Committed data and a live server on 127.0.0.1 for this module."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test import override_settings
-    from django.test.testcases import LiveServerThread
-
     from traveler.core.tenancy import tenant_context
     from traveler.core.tests.factories import PASSWORD, make_company, make_member, make_tenant
     from traveler.mes_lite.models import Part
@@ -116,56 +95,17 @@ def site(django_db_setup, django_db_blocker):
                 _advance(part, steps, 3)  # at flow calibration
             _advance(parts[8], steps, 3, bad_at=2)  # quarantined at the leak test
             _advance(parts[9], steps, 2)  # at the leak test: station (a), second scan
-        # The blocker guards every thread's connections: it stays open while the server runs.
-        # The site's URLs with the UI's error handlers, whether or not the site registers them yet.
-        urls = override_settings(ROOT_URLCONF="traveler.core.tests.test_ui_shell")
-        urls.enable()
-        server = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override={}, port=0)
-        server.daemon = True
-        server.start()
-        server.is_ready.wait()
-        if server.error:
-            raise server.error
-        try:
+        with live_server() as url:
             yield SimpleNamespace(
-                url=f"http://127.0.0.1:{server.port}", password=PASSWORD, plant=plant, tag=tag, admin=admin,
+                url=url, password=PASSWORD, plant=plant, tag=tag, admin=admin,
                 operator=operator, customer=customer, order=order, other=other, wo=wo, process=process, draft=draft,
                 cummins=cummins, at_first=[p.serial_number for p in parts[10:]], at_leak=parts[9].serial_number)
-        finally:
-            httpd = server.httpd
-            server.terminate()
-            # Request threads close their database connections when their keep-alive socket ends;
-            # wait for them, or the test database cannot be dropped at the end of the session.
-            for thread in threading.enumerate():
-                if getattr(getattr(thread, "_target", None), "__self__", None) is httpd:
-                    thread.join(timeout=10)
-            urls.disable()
 
 
 @pytest.fixture(scope="module")
 def browser(site):  # needs the site only to be closed before it: its keep-alive requests hold connections
-    from playwright.sync_api import sync_playwright
-
-    path = chromium_path()
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@contextmanager
-def orm():
-    """ORM work next to Playwright. Its event loop gives this block a connection of its own, which
-    no later teardown would see: close it here, or the test database cannot be dropped."""
-    from django.db import connections
-
-    try:
-        yield
-    finally:
-        connections.close_all()
+    with chromium() as b:
+        yield b
 
 
 def sign_in(page, site, user):

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.text import capfirst
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -72,7 +73,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     read-only API), ``permission_prefix`` ("core" gives core.view_<model>, core.add_<model>, ...)
     and optionally ``services``: ``update`` and ``archive`` are called with the record as the keyword
     ``service_kwarg`` (the model name unless set, e.g. ``part_type``), ``version``, ``data``, ``reason``.
-    A ``read_only`` API answers 404 for a record the caller cannot see and 405 for any write.
+    A record written only through other endpoints' actions uses ``RecordReadOnlyViewSet``.
     """
 
     model = None
@@ -80,15 +81,14 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     permission_prefix: str = ""
     services = RecordServices()
     service_kwarg: str = ""
-    read_only = False
 
     def _record_kwarg(self) -> str:
         return self.service_kwarg or self.model._meta.model_name
 
     def _writable_object(self):
-        """The record to change: 404 when it is not visible, then 405 when this API never writes."""
+        """The record to change: 404 when it is not visible, then 405 when this API takes no input."""
         obj = self.get_object()
-        if self.read_only or not self.input_serializer_class:
+        if not self.input_serializer_class:
             raise MethodNotAllowed(self.request.method)
         return obj
 
@@ -121,7 +121,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return (data or {}).get("reason") or request.headers.get("X-Reason") or None
 
     def create(self, request: Request, *args, **kwargs) -> Response:
-        if self.read_only or not self.input_serializer_class:
+        if not self.input_serializer_class:
             raise MethodNotAllowed(request.method)
         ser = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
         ser.is_valid(raise_exception=True)
@@ -158,8 +158,6 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Archive the record (records are never deleted)."""
         obj = self.get_object()
-        if self.read_only:
-            raise MethodNotAllowed(request.method)
         version = request.query_params.get("version")
         version = int(version) if version and version.isdigit() else None
         reason = request.query_params.get("reason") or self._reason(request, request.data if isinstance(request.data, dict) else None)
@@ -174,8 +172,6 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def restore(self, request: Request, *args, **kwargs) -> Response:
         """Bring an archived record back."""
         obj = self.get_object()
-        if self.read_only:
-            raise MethodNotAllowed(request.method)
         return self._out(record_restore(obj, reason=self._reason(request, request.data)))
 
     @extend_schema(responses=HistorySerializer(many=True))
@@ -203,3 +199,44 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 class RecordWriteViewSet(TenantRecordViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                          mixins.DestroyModelMixin):
     """A record API with writes (create, update, archive)."""
+
+
+class RecordReadOnlyViewSet(TenantRecordViewSet):
+    """A record written only through other endpoints' actions (parts, transition logs, ...): list,
+    retrieve and history. Writes answer 405 after the lookup, so that another tenant's id still
+    answers 404 like everywhere else; they need only the view permission (``view_permission``, by
+    default ``<prefix>.view_<model>``) to get that far. ``extra_permissions`` covers the actions."""
+
+    view_permission: str = ""
+    extra_permissions: dict[str, str] = {}
+
+    @property
+    def permission_map(self) -> dict[str, str]:
+        view = self.view_permission or f"{self.permission_prefix}.view_{self.model._meta.model_name}"
+        base = {a: view for a in ("list", "retrieve", "history", "create", "update", "partial_update", "destroy")}
+        return {**base, **self.extra_permissions}
+
+    def _refuse(self, request: Request, *, lookup: bool):
+        if lookup:
+            self.get_object()
+        raise MethodNotAllowed(request.method, detail=f"{capfirst(self.model._meta.verbose_name_plural)} are "
+                                                      "read-only here; use the actions that change them.")
+
+    @extend_schema(exclude=True)
+    def create(self, request, *args, **kwargs):
+        self._refuse(request, lookup=False)
+
+    @extend_schema(exclude=True)
+    def update(self, request, *args, **kwargs):
+        self._refuse(request, lookup=True)
+
+    @extend_schema(exclude=True)
+    def partial_update(self, request, *args, **kwargs):
+        self._refuse(request, lookup=True)
+
+    @extend_schema(exclude=True)
+    def destroy(self, request, *args, **kwargs):
+        self._refuse(request, lookup=True)
+
+    def restore(self, request, *args, **kwargs):  # a plain method: no route (nothing here is archived)
+        self._refuse(request, lookup=True)

@@ -9,9 +9,7 @@ from traveler.core.ui.generic import (
     RecordArchiveView,
     RecordDetailView,
     RecordFormView,
-    RecordHistoryView,
     RecordListView,
-    RecordRestoreView,
     record_urls,
 )
 
@@ -40,15 +38,7 @@ class CompanyArchive(RecordArchiveView):
     archive_service = company_archive
 
 
-class CompanyRestore(RecordRestoreView):
-    model = Company
-
-
-class CompanyHistory(RecordHistoryView):
-    model = Company
-
-
 urlpatterns = record_urls(
     "companies/", Company, list=CompanyList, detail=CompanyDetail, form=CompanyEdit,
-    archive=CompanyArchive, restore=CompanyRestore, history=CompanyHistory,
+    archive=CompanyArchive, restore=True, history=True,
 )

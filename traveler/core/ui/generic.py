@@ -463,12 +463,18 @@ class RecordHistoryView(RecordView):
 
 def record_urls(prefix: str, model, *, list=None, detail=None, form=None, archive=None,
                 restore=None, history=None) -> list:
-    """URL patterns for a model's record pages, named by the convention the views reverse."""
+    """URL patterns for a model's record pages, named by the convention the views reverse.
+
+    ``archive``, ``restore`` and ``history`` may be ``True``: the generic view for ``model``, when a
+    subclass would only name the model.
+    """
     name = model._meta.model_name
+    generic = {"archive": RecordArchiveView, "restore": RecordRestoreView, "history": RecordHistoryView}
     routes = [
         (list, "", "list"), (form, "new/", "create"), (detail, "<int:pk>/", "detail"),
         (form, "<int:pk>/edit/", "update"), (archive, "<int:pk>/archive/", "archive"),
         (restore, "<int:pk>/restore/", "restore"), (history, "<int:pk>/history/", "history"),
     ]
-    return [path(f"{prefix}{route}", view.as_view(), name=f"{name}-{kind}")
-            for view, route, kind in routes if view is not None]
+    return [path(f"{prefix}{route}", generic[kind].as_view(model=model) if view is True else view.as_view(),
+                 name=f"{name}-{kind}")
+            for view, route, kind in routes if view]

@@ -5,12 +5,11 @@ views_parts and views_equipment: each parses with an input serializer, is allowe
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import MethodNotAllowed, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from traveler.core.api.base import RecordWriteViewSet, TenantRecordViewSet
+from traveler.core.api.base import RecordReadOnlyViewSet, RecordWriteViewSet
 from traveler.core.models import RoleType
 
 MES = "mes_lite"
@@ -86,45 +85,7 @@ class MesRecordViewSet(Answers, RecordWriteViewSet):
         return {**super().permission_map, **self.extra_permissions}
 
 
-class MesReadOnlyViewSet(Answers, TenantRecordViewSet):
-    """A record written only through other endpoints' actions (parts, transitions, measurements...).
-
-    List, retrieve and history. Writes answer 405, after the lookup, so that another tenant's id
-    still answers 404 like everywhere else; they need only the view permission to get that far.
-    """
+class MesReadOnlyViewSet(Answers, RecordReadOnlyViewSet):
+    """A record written only through other endpoints' actions (parts, transitions, measurements...)."""
 
     permission_prefix = MES
-    view_permission: str = ""
-    extra_permissions: dict[str, str] = {}
-    read_only = True
-
-    @property
-    def permission_map(self) -> dict[str, str]:
-        view = self.view_permission or f"{MES}.view_{self.model._meta.model_name}"
-        base = {a: view for a in ("list", "retrieve", "history", "create", "update", "partial_update", "destroy")}
-        return {**base, **self.extra_permissions}
-
-    def _refuse(self, request: Request, *, lookup: bool):
-        if lookup:
-            self.get_object()
-        raise MethodNotAllowed(request.method, detail=f"{self.model._meta.verbose_name_plural.capitalize()} are "
-                                                      "read-only here; use the actions that change them.")
-
-    @extend_schema(exclude=True)
-    def create(self, request, *args, **kwargs):
-        self._refuse(request, lookup=False)
-
-    @extend_schema(exclude=True)
-    def update(self, request, *args, **kwargs):
-        self._refuse(request, lookup=True)
-
-    @extend_schema(exclude=True)
-    def partial_update(self, request, *args, **kwargs):
-        self._refuse(request, lookup=True)
-
-    @extend_schema(exclude=True)
-    def destroy(self, request, *args, **kwargs):
-        self._refuse(request, lookup=True)
-
-    def restore(self, request, *args, **kwargs):  # a plain method: no route (nothing here is archived)
-        self._refuse(request, lookup=True)

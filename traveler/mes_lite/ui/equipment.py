@@ -9,12 +9,9 @@ from django.urls import path, reverse
 from traveler.core.errors import TravelerError
 from traveler.core.ui.generic import (
     Column,
-    RecordArchiveView,
     RecordDetailView,
     RecordFormView,
-    RecordHistoryView,
     RecordListView,
-    RecordRestoreView,
     record_urls,
 )
 from traveler.mes_lite.models import Equipment, EquipmentType
@@ -96,18 +93,6 @@ class EquipmentCalibrate(EquipmentDetail):
         return response
 
 
-class EquipmentArchive(RecordArchiveView):
-    model = Equipment
-
-
-class EquipmentRestore(RecordRestoreView):
-    model = Equipment
-
-
-class EquipmentHistory(RecordHistoryView):
-    model = Equipment
-
-
 class EquipmentTypeList(RecordListView):
     model = EquipmentType
     columns = ["name", Column("calibration_interval_days", "Calibration interval (days)"), "description"]
@@ -124,23 +109,10 @@ class EquipmentTypeEdit(RecordFormView):
     form_class = EquipmentTypeForm
 
 
-class EquipmentTypeArchive(RecordArchiveView):
-    model = EquipmentType
-
-
-class EquipmentTypeRestore(RecordRestoreView):
-    model = EquipmentType
-
-
-class EquipmentTypeHistory(RecordHistoryView):
-    model = EquipmentType
-
-
 urlpatterns = [
     *record_urls("equipment/", Equipment, list=EquipmentList, detail=EquipmentDetail, form=EquipmentEdit,
-                 archive=EquipmentArchive, restore=EquipmentRestore, history=EquipmentHistory),
+                 archive=True, restore=True, history=True),
     path("equipment/<int:pk>/calibrate/", EquipmentCalibrate.as_view(), name="equipment-calibrate"),
     *record_urls("equipment-types/", EquipmentType, list=EquipmentTypeList, detail=EquipmentTypeDetail,
-                 form=EquipmentTypeEdit, archive=EquipmentTypeArchive, restore=EquipmentTypeRestore,
-                 history=EquipmentTypeHistory),
+                 form=EquipmentTypeEdit, archive=True, restore=True, history=True),
 ]

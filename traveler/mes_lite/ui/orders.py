@@ -18,12 +18,9 @@ from django.urls import path, reverse
 from traveler.core.access import visible
 from traveler.core.errors import TravelerError
 from traveler.core.ui.generic import (
-    RecordArchiveView,
     RecordDetailView,
     RecordFormView,
-    RecordHistoryView,
     RecordListView,
-    RecordRestoreView,
     ShellView,
     record_urls,
 )
@@ -128,18 +125,6 @@ class OrderEdit(RecordFormView):
         if data is None and instance is None and wanted.isdigit():
             form.initial["company"] = int(wanted)  # "New order" from a company's page
         return form
-
-
-class OrderArchive(RecordArchiveView):
-    model = Order
-
-
-class OrderRestore(RecordRestoreView):
-    model = Order
-
-
-class OrderHistory(RecordHistoryView):
-    model = Order
 
 
 class OrderRelease(ActionView):
@@ -253,18 +238,6 @@ class WorkOrderEdit(RecordFormView):
         return data
 
 
-class WorkOrderArchive(RecordArchiveView):
-    model = WorkOrder
-
-
-class WorkOrderRestore(RecordRestoreView):
-    model = WorkOrder
-
-
-class WorkOrderHistory(RecordHistoryView):
-    model = WorkOrder
-
-
 class WorkOrderRelease(ActionView):
     model = WorkOrder
     done = "released: create its parts next"
@@ -344,13 +317,13 @@ class WorkOrderBoard(ShellView):
 
 
 urlpatterns = [
-    *record_urls("orders/", Order, list=OrderList, detail=OrderDetail, form=OrderEdit, archive=OrderArchive,
-                 restore=OrderRestore, history=OrderHistory),
+    *record_urls("orders/", Order, list=OrderList, detail=OrderDetail, form=OrderEdit, archive=True,
+                 restore=True, history=True),
     path("orders/<int:pk>/progress/", OrderProgress.as_view(), name="order-progress"),
     path("orders/<int:pk>/release/", OrderRelease.as_view(), name="order-release"),
     path("orders/<int:pk>/complete/", OrderComplete.as_view(), name="order-complete"),
     *record_urls("work-orders/", WorkOrder, list=WorkOrderList, detail=WorkOrderDetail, form=WorkOrderEdit,
-                 archive=WorkOrderArchive, restore=WorkOrderRestore, history=WorkOrderHistory),
+                 archive=True, restore=True, history=True),
     path("work-orders/<int:pk>/board/", WorkOrderBoard.as_view(), name="workorder-board"),
     path("work-orders/<int:pk>/release/", WorkOrderRelease.as_view(), name="workorder-release"),
     path("work-orders/<int:pk>/complete/", WorkOrderComplete.as_view(), name="workorder-complete"),

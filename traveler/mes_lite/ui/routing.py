@@ -14,12 +14,9 @@ from django.urls import path, reverse
 from traveler.core.access import visible
 from traveler.core.errors import Conflict, TravelerError
 from traveler.core.ui.generic import (
-    RecordArchiveView,
     RecordDetailView,
     RecordFormView,
-    RecordHistoryView,
     RecordListView,
-    RecordRestoreView,
     ShellView,
     add_service_error,
     error_page,
@@ -71,18 +68,6 @@ class PartTypeEdit(RecordFormView):
     create_service = part_type_create
     update_service = part_type_update
     service_kwarg = "part_type"
-
-
-class PartTypeArchive(RecordArchiveView):
-    model = PartType
-
-
-class PartTypeRestore(RecordRestoreView):
-    model = PartType
-
-
-class PartTypeHistory(RecordHistoryView):
-    model = PartType
 
 
 # Processes -------------------------------------------------------------------------------------
@@ -150,10 +135,6 @@ class ProcessDetail(RecordDetailView):
             "work_orders": obj.work_orders.filter(archived_at__isnull=True).count(),
         })
         return context
-
-
-class ProcessHistory(RecordHistoryView):
-    model = Process
 
 
 class _ProcessPage(ShellView):
@@ -322,8 +303,8 @@ class MeasurementDefinitionCreate(_OneStep):
 
 urlpatterns = [
     *record_urls("part-types/", PartType, list=PartTypeList, detail=PartTypeDetail, form=PartTypeEdit,
-                 archive=PartTypeArchive, restore=PartTypeRestore, history=PartTypeHistory),
-    *record_urls("processes/", Process, list=ProcessList, detail=ProcessDetail, history=ProcessHistory),
+                 archive=True, restore=True, history=True),
+    *record_urls("processes/", Process, list=ProcessList, detail=ProcessDetail, history=True),
     path("processes/new/", ProcessCreate.as_view(), name="process-create"),
     path("processes/<int:pk>/release/", ProcessRelease.as_view(), name="process-release"),
     path("processes/<int:pk>/new-version/", ProcessNewVersion.as_view(), name="process-new-version"),

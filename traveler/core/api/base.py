@@ -81,6 +81,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     permission_prefix: str = ""
     services = RecordServices()
     service_kwarg: str = ""
+    extra_permissions: dict[str, str] = {}  # the permission of each extra action, by action name
 
     def _record_kwarg(self) -> str:
         return self.service_kwarg or self.model._meta.model_name
@@ -101,6 +102,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             "list": view, "retrieve": view, "history": view,
             "create": f"{p}.add_{name}", "update": f"{p}.change_{name}", "partial_update": f"{p}.change_{name}",
             "destroy": f"{p}.archive_{name}", "restore": f"{p}.archive_{name}",
+            **self.extra_permissions,
         }
 
     def get_queryset(self):
@@ -114,8 +116,9 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             return self.input_serializer_class
         return self.serializer_class
 
-    def _out(self, obj, code=status.HTTP_200_OK) -> Response:
-        return Response(self.serializer_class(obj, context=self.get_serializer_context()).data, status=code)
+    def out(self, serializer_class, obj, code: int = status.HTTP_200_OK) -> Response:
+        """Answer with ``obj`` through ``serializer_class`` (actions answer with other serializers)."""
+        return Response(serializer_class(obj, context=self.get_serializer_context()).data, status=code)
 
     def _reason(self, request: Request, data: dict | None = None) -> str | None:
         return (data or {}).get("reason") or request.headers.get("X-Reason") or None
@@ -130,7 +133,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         data.pop("version", None)
         create = self.services.create or (lambda *, data, reason: record_create(self.model, data=data, reason=reason))
         obj = create(data=data, reason=reason)
-        return self._out(obj, status.HTTP_201_CREATED)
+        return self.out(self.serializer_class, obj, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args, partial: bool = False, **kwargs) -> Response:
         obj = self._writable_object()
@@ -146,7 +149,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             obj = update(**{self._record_kwarg(): obj}, version=version, data=data, reason=reason)
         else:
             obj = update(obj, version=version, data=data, reason=reason)
-        return self._out(obj)
+        return self.out(self.serializer_class, obj)
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
@@ -165,14 +168,14 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             obj = self.services.archive(**{self._record_kwarg(): obj}, version=version, reason=reason)
         else:
             obj = record_archive(obj, version=version, reason=reason)
-        return self._out(obj)
+        return self.out(self.serializer_class, obj)
 
     @extend_schema(request=ChangeInput, responses=None)
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, *args, **kwargs) -> Response:
         """Bring an archived record back."""
         obj = self.get_object()
-        return self._out(record_restore(obj, reason=self._reason(request, request.data)))
+        return self.out(self.serializer_class, record_restore(obj, reason=self._reason(request, request.data)))
 
     @extend_schema(responses=HistorySerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -208,7 +211,6 @@ class RecordReadOnlyViewSet(TenantRecordViewSet):
     default ``<prefix>.view_<model>``) to get that far. ``extra_permissions`` covers the actions."""
 
     view_permission: str = ""
-    extra_permissions: dict[str, str] = {}
 
     @property
     def permission_map(self) -> dict[str, str]:

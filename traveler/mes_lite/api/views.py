@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from traveler.core.api.base import RecordReadOnlyViewSet, RecordWriteViewSet
 from traveler.core.models import RoleType
@@ -69,23 +68,13 @@ def hides_people(request: Request) -> bool:
     return request._request.access.role_type == RoleType.CUSTOMER
 
 
-class Answers:
-    def out(self, serializer_class, obj, status: int = 200) -> Response:
-        return Response(serializer_class(obj, context=self.get_serializer_context()).data, status=status)
-
-
-class MesRecordViewSet(Answers, RecordWriteViewSet):
+class MesRecordViewSet(RecordWriteViewSet):
     """A MES Lite record with the full record API (list, create, change, archive, restore, history)."""
 
     permission_prefix = MES
-    extra_permissions: dict[str, str] = {}
-
-    @property
-    def permission_map(self) -> dict[str, str]:
-        return {**super().permission_map, **self.extra_permissions}
 
 
-class MesReadOnlyViewSet(Answers, RecordReadOnlyViewSet):
+class MesReadOnlyViewSet(RecordReadOnlyViewSet):
     """A record written only through other endpoints' actions (parts, transitions, measurements...)."""
 
     permission_prefix = MES

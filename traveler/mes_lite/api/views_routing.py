@@ -12,7 +12,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from traveler.core.api.base import RecordServices, TenantRecordViewSet
 from traveler.core.errors import InvalidInput
 from traveler.mes_lite.api import serializers as s
-from traveler.mes_lite.api.views import MES, Answers, MesReadOnlyViewSet, MesRecordViewSet, parsed, reason_of
+from traveler.mes_lite.api.views import MES, MesReadOnlyViewSet, MesRecordViewSet, parsed, reason_of
 from traveler.mes_lite.choices import ProcessStatus
 from traveler.mes_lite.models import MeasurementDefinition, PartType, Process, Step
 from traveler.mes_lite.services import routing
@@ -132,7 +132,7 @@ class ProcessViewSet(MesRecordViewSet):
 
 
 @extend_schema(tags=TAGS)
-class StepViewSet(Answers, TenantRecordViewSet):
+class StepViewSet(TenantRecordViewSet):
     """Steps of processes. Added with POST processes/{id}/steps/; name and description change while
     the process is a draft."""
 

@@ -14,7 +14,7 @@ On the injector line of the demo (traveler.mes_lite.demo), as an operator with a
     order of 10,000 parts spread over the route;
 (e) SQL queries per request for (a) and (d) at two data sizes.
 
-Without ``traveler/mes_lite/api/urls.py`` (or with ``--via service``) only the services are measured.
+With ``--via service`` only the services are measured.
 Uses a database of its own (traveler_bench), dropped at the end; medians of ``--rounds`` rounds.
 """
 
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import ROOT, drop_database, fresh_database, owner_sql, pct  # noqa: E402
+from _setup import drop_database, fresh_database, owner_sql, pct  # noqa: E402
 
 # The history rows an advance writes: transition log and measurements are inserted once and never
 # changed; the part row is updated.
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--bulk", type=int, default=10_000, help="parts per bulk advance")
     ap.add_argument("--progress-parts", type=int, default=10_000, help="parts of the order whose progress is read")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--via", choices=["auto", "api", "service"], default="auto")
+    ap.add_argument("--via", choices=["both", "service"], default="both")
     args = ap.parse_args()
     fresh_database()
     try:
@@ -80,8 +80,7 @@ class Bench:
             self.gens = step_generators(self.line.steps)
             self.company = company_create(data={"name": "Northwind Diesel"})
         self.client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
-        has_api = (ROOT / "traveler/mes_lite/api/urls.py").exists()
-        self.api = args.via == "api" or (args.via == "auto" and has_api)
+        self.api = args.via == "both"
         self.n = 0
 
     def work_order(self, quantity: int):
@@ -204,8 +203,7 @@ def run(args) -> None:
     b = Bench(args)
     rng = random.Random(2026)
     vias = [("service", False)] + ([("API", True)] if b.api else [])
-    print(f"MES Lite benchmark: measuring through {' and '.join(v for v, _ in vias)}"
-          + ("" if b.api else " (traveler/mes_lite/api/urls.py not there yet)"))
+    print(f"MES Lite benchmark: measuring through {' and '.join(v for v, _ in vias)}")
 
     # Small data: the order progress of a small order, and a first round of single advances.
     small_order = b.spread_order(100)

@@ -34,6 +34,11 @@ class Access:
     def has(self, perm: str) -> bool:
         return perm in self.permissions
 
+    @property
+    def is_customer(self) -> bool:
+        """A customer's user: sees its own company's records, read-only, and no employees' names."""
+        return self.role_type == RoleType.CUSTOMER
+
 
 def access_for(user, tenant) -> Access:
     """Load a user's roles and permissions in ``tenant`` (three queries: membership, roles, permissions)."""
@@ -84,7 +89,7 @@ def check(access: Access, user, perm: str, obj=None) -> None:
 def visible(queryset, access: Access):
     """Rows of ``queryset`` the user's role type lets them see."""
     model = queryset.model
-    if access.role_type == RoleType.CUSTOMER:
+    if access.is_customer:
         path = getattr(model, "customer_company_path", None)
         if not path or access.company_id is None:
             return queryset.none()

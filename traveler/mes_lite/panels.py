@@ -10,7 +10,7 @@ from traveler.core.access import visible
 from traveler.core.registry import Panel, add_panel
 from traveler.mes_lite.choices import PartStatus
 from traveler.mes_lite.models import Order, Part
-from traveler.mes_lite.ui.common import is_customer, status_badge
+from traveler.mes_lite.ui.common import status_badge
 
 COMPANY_ORDERS_SHOWN = 10
 
@@ -18,7 +18,7 @@ COMPANY_ORDERS_SHOWN = 10
 def _company_orders(request, company) -> str:
     orders = visible(Order.objects.filter(company=company, archived_at__isnull=True), request.access)
     rows = list(orders.order_by("-created_at", "-pk")[:COMPANY_ORDERS_SHOWN + 1])
-    customer = is_customer(request.access)
+    customer = request.access.is_customer
     items = [{"order": o, "badge": status_badge(o),
               "url": reverse("mes_lite:order-progress" if customer else "mes_lite:order-detail", args=[o.pk])}
              for o in rows[:COMPANY_ORDERS_SHOWN]]

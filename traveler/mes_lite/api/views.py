@@ -9,7 +9,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 from traveler.core.api.base import RecordReadOnlyViewSet, RecordWriteViewSet
-from traveler.core.models import RoleType
 
 MES = "mes_lite"
 
@@ -61,11 +60,6 @@ def version_of(request: Request, data: dict) -> int | None:
 
 def reason_of(request: Request, data: dict) -> str | None:
     return data.get("reason") or request.headers.get("X-Reason") or None
-
-
-def hides_people(request: Request) -> bool:
-    """Customers see what happened to their parts, not which employee did it."""
-    return request._request.access.role_type == RoleType.CUSTOMER
 
 
 class MesRecordViewSet(RecordWriteViewSet):

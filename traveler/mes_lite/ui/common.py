@@ -13,15 +13,10 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from traveler.core.errors import TravelerError
-from traveler.core.models import RoleType
 from traveler.core.ui.display import format_datetime
 from traveler.core.ui.generic import RecordView
 
 DUE_SOON_DAYS = 30  # calibrations due within this many days are flagged amber
-
-
-def is_customer(access) -> bool:
-    return access.role_type == RoleType.CUSTOMER
 
 
 def decimals(*values: Decimal | None) -> int:

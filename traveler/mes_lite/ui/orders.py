@@ -38,7 +38,7 @@ from traveler.mes_lite.services.orders import (
     work_order_release,
     work_order_update,
 )
-from traveler.mes_lite.ui.common import STATUS_BADGES, ActionView, badge_cells, is_customer, status_badge
+from traveler.mes_lite.ui.common import STATUS_BADGES, ActionView, badge_cells, status_badge
 from traveler.mes_lite.ui.forms import CreatePartsForm, OrderForm, WorkOrderForm
 
 BOARD_PARTS_PER_STEP = 60
@@ -77,7 +77,7 @@ class OrderList(RecordListView):
 
     def url(self, kind, obj=None):
         # A customer's rows open the progress page: it is the one order page customers get.
-        if kind == "detail" and obj is not None and is_customer(self.request.access):
+        if kind == "detail" and obj is not None and self.request.access.is_customer:
             return reverse("mes_lite:order-progress", args=[obj.pk])
         return super().url(kind, obj)
 
@@ -92,7 +92,7 @@ class OrderDetail(RecordDetailView):
     fields = ["number", "company", "name", "status", "estimated_completion", "completed_at"]
 
     def get(self, request, *args, **kwargs):
-        if is_customer(request.access):
+        if request.access.is_customer:
             order = self.get_object()
             return HttpResponseRedirect(reverse("mes_lite:order-progress", args=[order.pk]))
         return super().get(request, *args, **kwargs)
@@ -154,7 +154,7 @@ class OrderProgress(ShellView):
     def get(self, request, pk):
         access = request.access
         order = get_object_or_404(visible(Order.objects.select_related("company"), access), pk=pk)
-        staff = not is_customer(access)
+        staff = not access.is_customer
         tracks = []
         for wo in order.work_orders.filter(archived_at__isnull=True).select_related("part_type", "process") \
                 .order_by("created_at", "pk"):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
@@ -38,7 +37,7 @@ class EquipmentFilter(filters.FilterSet):
         fields = ["equipment_type", "serial_number"]
 
     def filter_overdue(self, queryset, name, value):
-        overdue = {"next_calibration__lt": date.today()}
+        overdue = {"next_calibration__lt": timezone.localdate()}
         return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
 

@@ -4,6 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from traveler.core.models import TenantModel
 
@@ -40,7 +41,7 @@ class Equipment(TenantModel):
         return f"{self.name} ({self.serial_number})"
 
     def calibration_overdue(self, today: datetime.date | None = None) -> bool:
-        today = today or datetime.date.today()
+        today = today or timezone.localdate()
         return self.next_calibration is not None and self.next_calibration < today
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.utils import timezone
+
 from traveler.core.errors import InvalidInput
 from traveler.core.services.records import record_create, record_update
 from traveler.mes_lite.models import Equipment
@@ -12,7 +14,7 @@ from traveler.mes_lite.models import Equipment
 def equipment_calibrate(*, equipment: Equipment, version: int | None, calibrated_on: date,
                         reason: str | None = None) -> Equipment:
     """Record a calibration: the next due date follows from the type's interval."""
-    if calibrated_on > date.today():
+    if calibrated_on > timezone.localdate():
         raise InvalidInput("A calibration cannot be dated in the future.", fields={"calibrated_on": ["in the future"]})
     interval = equipment.equipment_type.calibration_interval_days
     data = {"last_calibration": calibrated_on,

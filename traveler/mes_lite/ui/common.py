@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
@@ -54,7 +55,7 @@ def spec(definition) -> dict[str, Any]:
 
 def calibration(equipment, today: date | None = None) -> dict[str, Any]:
     """Calibration status: overdue (red), due soon (amber), ok, or not needed."""
-    today = today or date.today()
+    today = today or timezone.localdate()
     due = equipment.next_calibration
     if due is None:
         return {"state": "none", "label": "No calibration due", "badge": "badge-archived", "due": None}

@@ -6,14 +6,13 @@ progress page; ``visible()`` filters every query, so another company's order ans
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.db.models import Case, F, IntegerField, Max, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils import timezone
 
 from traveler.core.access import visible
 from traveler.core.errors import TravelerError
@@ -162,7 +161,7 @@ class OrderProgress(ShellView):
         progress = order_progress(order=order)
         estimate = order.estimated_completion or order.work_orders.filter(archived_at__isnull=True) \
             .aggregate(d=Max("expected_completion"))["d"]
-        days = (estimate - date.today()).days if estimate and not order.completed_at else None
+        days = (estimate - timezone.localdate()).days if estimate and not order.completed_at else None
         note = (None if days is None else "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
                 if days > 0 else f"{-days} day{'s' if days != -1 else ''} late")
         return render(request, "mes_lite/order_progress.html", {

@@ -13,17 +13,17 @@ scan field.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from traveler.core.access import visible
 from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.ui.generic import ShellView
-from traveler.mes_lite.choices import MeasurementKind, PartStatus
+from traveler.mes_lite.choices import PART_TRANSITIONS, MeasurementKind, TransitionAction
 from traveler.mes_lite.models import Equipment, MeasurementDefinition, Part, StepMeasurement
 from traveler.mes_lite.selectors import AmbiguousSerial, part_get_by_serial, part_traveler
 from traveler.mes_lite.services.parts import Blocked, part_advance
@@ -40,7 +40,7 @@ from traveler.mes_lite.ui.common import (
 PERMISSION = "mes_lite.advance_part"
 OUTCOME = "mes_lite_station_outcome"  # session: the last advance's outcome, shown after the redirect
 EQUIPMENT = "mes_lite_station_equipment"  # session: equipment last used per step, preselected next time
-ADVANCEABLE = (PartStatus.PENDING, PartStatus.IN_PROCESS)
+ADVANCEABLE = PART_TRANSITIONS[TransitionAction.ADVANCE]
 FIELD_INDEX = re.compile(r"^measurements\[(\d+)\]")
 
 
@@ -49,7 +49,7 @@ def _parts():
 
 
 def _equipment_choices(selected: list[int]) -> dict:
-    today = date.today()
+    today = timezone.localdate()
     usable, overdue = [], []
     for e in Equipment.objects.filter(archived_at__isnull=True).select_related("equipment_type").order_by("name"):
         status = calibration(e, today)

@@ -95,6 +95,9 @@
     var select = result.querySelector("[data-equipment]");
     if (select) select.addEventListener("change", function () { equipmentStatus(select); });
     var focus = result.getAttribute("data-focus");
+    // The autofocus attributes are for the page without this file. htmx would focus them again when it
+    // settles (20 ms after the swap), taking the focus from a value the operator has already moved on from.
+    result.querySelectorAll("[autofocus]").forEach(function (el) { el.removeAttribute("autofocus"); });
     if (focus === "scan") {
       focusScan(result.getAttribute("data-scan-value"));
     } else if (focus) {

@@ -9,17 +9,17 @@ calibration guard; later modules add training, sampling and open dispositions).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from traveler.core.bulk import insert_rows
 from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.eventbus import publish_many
 from traveler.core.registry import guard_refusals
@@ -149,27 +149,12 @@ def _event(cls, part: Part, from_step_id, to_step_id, status):
 
 
 def _insert(model: type[models.Model], columns: dict[str, list], *, now: datetime, **same: Any) -> dict[Any, int]:
-    """Insert rows of ``model`` in one statement; returns the new ids by the first column's values
-    (which must then be unique: the part of each log row), not by position, which SQL does not promise.
-
-    ``columns`` gives the values of each row (one list per column), ``same`` the columns every row
-    shares. For the log and measurement rows of an advance: ``bulk_create`` spends about 70 µs of
-    Python per row on model instances, more than the database takes to write the row; here the rows
-    travel as one JSON document. It is an ordinary INSERT: row-level security, constraints and the
-    audit trail apply as usual.
-    """
+    """Insert rows of ``model`` in one statement (core's ``insert_rows``: one JSON document instead of
+    ``bulk_create``'s model instances) with the columns every record has; returns the new ids by the
+    first column's values (which must then be unique: the part of each log row), not by position,
+    which SQL does not promise."""
     same = {"tenant": current_tenant().pk, "created_at": now, "updated_at": now, "version": 1, **same}
-    meta, qn = model._meta, connection.ops.quote_name
-    fields = [meta.get_field(c) for c in columns]
-    names = ", ".join(qn(meta.get_field(c).column) for c in (*same, *columns))
-    record = ", ".join(f"{qn(f.column)} {f.db_type(connection)}" for f in fields)
-    sql = (f"INSERT INTO {qn(meta.db_table)} ({names}) SELECT {', '.join(['%s'] * len(same))}, r.* "
-           f"FROM json_to_recordset(%s) AS r({record}) RETURNING {qn(fields[0].column)}, {qn(meta.pk.column)}")
-    rows = json.dumps([dict(zip([f.column for f in fields], values, strict=True))
-                       for values in zip(*columns.values(), strict=True)], default=str)
-    with connection.cursor() as cur:
-        cur.execute(sql, [*same.values(), rows])
-        return dict(cur.fetchall())
+    return dict(insert_rows(model, columns, same=same, returning=(next(iter(columns)), "pk")))
 
 
 def _advance(*, parts: list[Part], step: Step, measurements: list[Any], equipment_ids: Any,

@@ -15,6 +15,7 @@ transaction: if it rolls back, the event never happened. In-process handlers run
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -117,7 +118,11 @@ def publish(event: Event) -> int:
 
 
 def publish_many(events: list[Event]) -> list[int]:
-    """``publish`` for many events at once (bulk operations): one insert for the outbox, one for jobs."""
+    """``publish`` for many events at once (bulk operations): one insert for the outbox (``insert_rows``:
+    ``bulk_create`` spent about 100 µs of Python per event), one for jobs. Returns the new rows' ids."""
+    from django.utils import timezone
+
+    from traveler.core.bulk import insert_rows
     from traveler.core.models import Job, OutboxEvent
 
     if not events:
@@ -126,25 +131,26 @@ def publish_many(events: list[Event]) -> list[int]:
         if type(e).name not in registry.event_types:
             raise ValueError(f"{type(e).__name__} is not a registered event type")
     tenant = current_tenant_or_none()
+    tenant_id = tenant.pk if tenant else None
     actor = current_actor()
+    actor_id = actor.pk if actor else None
+    now = timezone.now()
     # No savepoint: the events belong to the caller's change; if writing them fails, all of it fails.
     with transaction.atomic(savepoint=False):
-        rows = OutboxEvent.objects.bulk_create([
-            OutboxEvent(tenant_id=tenant.pk if tenant else None, name=e.name, payload=e.payload(),
-                        actor_id=actor.pk if actor else None) for e in events
-        ])
-        jobs, inline = [], []
-        from django.utils import timezone
-
-        now = timezone.now()
-        for row in rows:
-            delivered = Delivered(row.pk, row.name, row.payload, row.tenant_id, row.actor_id, row.occurred_at)
-            for handler in registry.handlers_for(row.name):
+        # Each row comes back with its payload: RETURNING promises no order to pair rows with events by.
+        rows = insert_rows(OutboxEvent, {"name": [e.name for e in events], "payload": [e.payload() for e in events]},
+                           same={"tenant_id": tenant_id, "actor_id": actor_id, "occurred_at": now},
+                           returning=("pk", "name", "payload"))
+        jobs, inline, handlers = [], [], {}
+        for pk, name, payload in rows:
+            if name not in handlers:
+                handlers[name] = registry.handlers_for(name)
+            for handler in handlers[name]:
                 if handler.durable:
-                    jobs.append(Job(name="core.deliver_event", args={"handler": handler.name, "event_id": row.pk},
+                    jobs.append(Job(name="core.deliver_event", args={"handler": handler.name, "event_id": pk},
                                     tenant=tenant, run_at=now, max_attempts=handler.max_attempts))
                 else:
-                    inline.append((handler, delivered))
+                    inline.append((handler, Delivered(pk, name, _json(payload), tenant_id, actor_id, now)))
         if jobs:
             Job.objects.bulk_create(jobs)
             from traveler.core.queue import _notify
@@ -152,7 +158,12 @@ def publish_many(events: list[Event]) -> list[int]:
             transaction.on_commit(_notify)
         if inline:
             transaction.on_commit(lambda: [_run_inline(h, d) for h, d in inline])
-    return [r.pk for r in rows]
+    return [row[0] for row in rows]
+
+
+def _json(value: Any) -> Any:
+    """A JSON column read by a plain cursor: Django leaves jsonb as text for its JSONField to decode."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _run_inline(handler: EventHandler, event: Delivered) -> None:

@@ -24,7 +24,8 @@ from django.db import connection, models
 def insert_rows(model: type[models.Model], columns: dict[str, Sequence[Any]], *, same: dict[str, Any] | None = None,
                 returning: Sequence[str] = ("pk",)) -> list[tuple]:
     """Insert one row per position of ``columns`` (field name -> one value per row), with the values of
-    ``same`` in every row; answer the ``returning`` fields (names; ``pk`` is the primary key) of each row.
+    ``same`` in every row; answer the ``returning`` fields (names; ``pk`` is the primary key) of each row, as the ORM would
+    read them.
 
     The answer's rows come in no promised order: return a column that tells them apart (a part, a key)
     when they must be matched to what was inserted. Values go through JSON: numbers, strings, booleans,
@@ -37,7 +38,7 @@ def insert_rows(model: type[models.Model], columns: dict[str, Sequence[Any]], *,
     lengths = {len(values) for values in columns.values()}
     if len(lengths) > 1:
         raise ValueError(f"insert_rows: columns of different lengths {sorted(lengths)}")
-    if not fields or not lengths or 0 in lengths:
+    if not fields or 0 in lengths:
         return []
     shared = [meta.get_field(name) for name in same]
     back = [meta.pk if name == "pk" else meta.get_field(name) for name in returning]
@@ -51,6 +52,12 @@ def insert_rows(model: type[models.Model], columns: dict[str, Sequence[Any]], *,
                           default=str)
     params = [json.dumps(v, default=str) if isinstance(f, models.JSONField) else v
               for f, v in zip(shared, same.values(), strict=True)]
+    # Returned values read as the ORM reads them (a JSON field's text decoded by the field).
+    convert = [(i, f.from_db_value) for i, f in enumerate(back) if hasattr(f, "from_db_value")]
     with connection.cursor() as cur:
         cur.execute(sql, [*params, document])
-        return [tuple(row) for row in cur.fetchall()]
+        rows = [list(row) for row in cur.fetchall()]
+    for row in rows:
+        for i, from_db in convert:
+            row[i] = from_db(row[i], None, connection)
+    return [tuple(row) for row in rows]

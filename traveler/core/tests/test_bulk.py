@@ -49,7 +49,11 @@ def test_json_columns_and_shared_json_values_round_trip(tenant):
     payloads = [{"part_id": 7, "serial": "INJ-0001", "readings": [6.004, None], "ok": True}, {"nested": {"a": "ü"}}]
     with tenant_context(tenant), transaction.atomic():
         rows = insert_rows(OutboxEvent, {"name": ["mes.part.advanced", "mes.part.held"], "payload": payloads},
-                           same={"tenant_id": tenant.pk, "actor_id": None, "occurred_at": now})
+                           same={"tenant_id": tenant.pk, "actor_id": None, "occurred_at": now},
+                           returning=("pk", "name", "payload"))
+        # Returned decoded, as the ORM reads them.
+        assert {name: payload for _, name, payload in rows} == dict(
+            zip(["mes.part.advanced", "mes.part.held"], payloads, strict=True))
         events = OutboxEvent.objects.filter(pk__in=[r[0] for r in rows]).order_by("name")
         assert [(e.name, e.payload, e.occurred_at) for e in events] == [
             ("mes.part.advanced", payloads[0], now), ("mes.part.held", payloads[1], now)]

@@ -45,7 +45,7 @@ def access_for(user, tenant) -> Access:
     if user is None or tenant is None or not user.is_active:
         return Access(0, 0, None, frozenset(), None, frozenset(), None)
     membership = (
-        Membership.objects.filter(user=user, tenant=tenant, is_active=True)
+        Membership.objects.filter(user=user, tenant=tenant, is_active=True, accepted_at__isnull=False)
         .prefetch_related(Prefetch("role_links", queryset=MembershipRole.objects.select_related("role")))
         .first()
     )

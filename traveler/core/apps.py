@@ -18,7 +18,7 @@ class CoreConfig(ModuleConfig):
 
     def ready(self) -> None:
         super().ready()
-        from traveler.core import tenancy  # noqa: F401  (connects the connection hook)
+        from traveler.core import security, tenancy  # noqa: F401  (deployment checks; the connection hook)
 
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="traveler-core-after-migrate")
 

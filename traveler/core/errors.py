@@ -46,3 +46,10 @@ def stale(model_name: str, pk, expected: int, current: int | None) -> Conflict:
         f"current version {current}). Reload it and apply your change again.",
         fields={"version": [f"expected {current}, got {expected}"]},
     )
+
+
+class NotAuthenticated(TravelerError):
+    """Credentials were missing or wrong (answered 401)."""
+
+    status = 401
+    code = "not_authenticated"

@@ -29,4 +29,15 @@ def _not_self(user, obj) -> str | None:
     return None
 
 
+def _system_admin_protected(user, obj) -> str | None:
+    # A Tenant Admin must not demote, deactivate or reset the password of the platform's administrator.
+    from traveler.core.models import Membership
+    from traveler.core.services.users import actor_is_system_admin, is_system_admin_member
+
+    if isinstance(obj, Membership) and is_system_admin_member(obj) and not actor_is_system_admin(user):
+        return f"{obj.user} is a System Admin: only a System Admin can change their roles or deactivate them."
+    return None
+
+
 add_object_rule("core.manage_users", _not_self)
+add_object_rule("core.manage_users", _system_admin_protected)

@@ -6,6 +6,7 @@ See README.md "Configuration" for the variables.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -20,7 +21,19 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("TRAVELER_DEBUG", False)
-SECRET_KEY = os.environ.get("TRAVELER_SECRET_KEY") or "dev-only-insecure-key-change-me-in-production-0123456789"
+# The key that signs sessions, CSRF tokens and password links. Only development (TRAVELER_DEBUG) and
+# the test suite may run without one; ./dev generates one into .traveler/secret_key for the demo.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("TRAVELER_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not (DEBUG or "pytest" in sys.modules):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "TRAVELER_SECRET_KEY is not set. Set it to a long random value kept secret, for example the "
+            "output of: python -c \"import secrets; print(secrets.token_urlsafe(50))\" (see README, Configuration)."
+        )
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = [h for h in os.environ.get("TRAVELER_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h]
 
 MANIFEST = load_manifest()
@@ -43,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "traveler.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "traveler.core.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,16 +147,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sign-in throttling: this many failures for one email within the window locks it for the window.
+# Sign-in throttling (see docs/administration.md): within the window, this many failures for one
+# email stop everyone but the account's known clients; this many from one address stop that address.
 TRAVELER_LOGIN_MAX_FAILURES = int(os.environ.get("TRAVELER_LOGIN_MAX_FAILURES", "5"))
+TRAVELER_LOGIN_MAX_CLIENT_FAILURES = int(os.environ.get("TRAVELER_LOGIN_MAX_CLIENT_FAILURES", "20"))
 TRAVELER_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("TRAVELER_LOGIN_LOCKOUT_SECONDS", "900"))
+TRAVELER_LOGIN_KNOWN_CLIENT_DAYS = int(os.environ.get("TRAVELER_LOGIN_KNOWN_CLIENT_DAYS", "30"))
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); none by default.
+TRAVELER_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRAVELER_TRUSTED_PROXIES", "").split(",") if p.strip()]
 TRAVELER_API_TOKEN_DAYS = int(os.environ.get("TRAVELER_API_TOKEN_DAYS", "90"))
+TRAVELER_API_TOKEN_MAX_PER_USER = int(os.environ.get("TRAVELER_API_TOKEN_MAX_PER_USER", "20"))
+TRAVELER_PASSWORD_RESET_HOURS = int(os.environ.get("TRAVELER_PASSWORD_RESET_HOURS", "24"))
+TRAVELER_INVITATION_HOURS = int(os.environ.get("TRAVELER_INVITATION_HOURS", "168"))
+# How e-mailed links start (password links, invitations).
+TRAVELER_BASE_URL = os.environ.get("TRAVELER_BASE_URL", "http://localhost:8000")
 
+# E-mail: printed to the console unless an SMTP host is configured.
+EMAIL_HOST = os.environ.get("TRAVELER_EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("TRAVELER_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = int(os.environ.get("TRAVELER_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("TRAVELER_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TRAVELER_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("TRAVELER_EMAIL_TLS", True)
+EMAIL_FILE_PATH = os.environ.get("TRAVELER_EMAIL_FILE_PATH", str(BASE_DIR / ".traveler" / "mail"))
+DEFAULT_FROM_EMAIL = os.environ.get("TRAVELER_EMAIL_FROM", "Traveler <traveler@localhost>")
+
+# HTTPS: TRAVELER_HTTPS=1 when users reach the app over HTTPS (directly or through a proxy that sets
+# X-Forwarded-Proto and is listed in TRAVELER_TRUSTED_PROXIES): secure cookies, HSTS, redirects.
+TRAVELER_HTTPS = env_bool("TRAVELER_HTTPS", env_bool("TRAVELER_SECURE_COOKIES", False))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("TRAVELER_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = TRAVELER_HTTPS
+CSRF_COOKIE_SECURE = TRAVELER_HTTPS
 SESSION_COOKIE_AGE = 12 * 3600
+SECURE_HSTS_SECONDS = int(os.environ.get("TRAVELER_HSTS_SECONDS", "31536000")) if TRAVELER_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TRAVELER_HSTS_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = TRAVELER_HTTPS and env_bool("TRAVELER_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+if TRAVELER_HTTPS and TRAVELER_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

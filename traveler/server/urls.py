@@ -7,9 +7,9 @@ import importlib.util
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from traveler.core.api.views import token_obtain
+from traveler.core.api.views import password_change, token_obtain
 from traveler.core.modules import installed_modules
 
 
@@ -44,8 +44,9 @@ urlpatterns = [
     path("health/live", live, name="health-live"),
     path("health/ready", ready, name="health-ready"),
     path("api/v1/auth/token/", token_obtain, name="api-token"),
+    path("api/v1/auth/password/", password_change, name="api-password"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     *module_urls("api"),
     # The platform's pages sit at the root, so they come after every module's prefix.
     *sorted(module_urls("ui"), key=lambda p: str(p.pattern) == ""),

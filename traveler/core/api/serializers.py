@@ -23,8 +23,29 @@ class TokenRequest(serializers.Serializer):
     email = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})
     tenant = serializers.SlugField(required=False, help_text="The tenant's slug; needed if you belong to several.")
-    name = serializers.CharField(required=False, max_length=100)
+    name = serializers.CharField(required=False, max_length=100,
+                                 help_text="Your name for the token (default 'API token'); one live token per name.")
     days = serializers.IntegerField(required=False, min_value=1, max_value=366)
+    replace = serializers.BooleanField(required=False, default=False,
+                                       help_text="Rotate: revoke your live token of this name and issue a new one.")
+
+
+class TokenRotate(serializers.Serializer):
+    days = serializers.IntegerField(required=False, min_value=1, max_value=366)
+
+
+class PasswordChange(serializers.Serializer):
+    current_password = serializers.CharField(style={"input_type": "password"})
+    new_password = serializers.CharField(style={"input_type": "password"})
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tenant = serializers.CharField(source="tenant.slug")
+    tenant_name = serializers.CharField(source="tenant.name")
+    invited_by = serializers.CharField(source="invited_by.full_name", default=None)
+    roles = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -49,23 +70,38 @@ class TokenIssued(TokenSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
+    """A member; an invitation not yet accepted shows only the e-mail it was sent to."""
+
     email = serializers.EmailField(source="user.email")
-    full_name = serializers.CharField(source="user.full_name")
+    user_id = serializers.SerializerMethodField()
+    full_name = serializers.SerializerMethodField()
     roles = serializers.SerializerMethodField()
     company = serializers.PrimaryKeyRelatedField(read_only=True)
+    status = serializers.SerializerMethodField()
 
     class Meta:
         model = Membership
-        fields = ["id", "user_id", "email", "full_name", "roles", "company", "is_active", "created_at"]
+        fields = ["id", "user_id", "email", "full_name", "roles", "company", "is_active", "status",
+                  "created_at", "accepted_at"]
+
+    def get_user_id(self, obj) -> int | None:
+        return None if obj.is_pending else obj.user_id  # an old id would tell that the account existed
+
+    def get_full_name(self, obj) -> str | None:
+        return None if obj.is_pending else obj.user.full_name
+
+    def get_status(self, obj) -> str:
+        return "invited" if obj.is_pending else "active" if obj.is_active else "inactive"
 
     def get_roles(self, obj) -> list[str]:
         return sorted(link.role.code for link in obj.role_links.all())
 
 
 class MemberInput(serializers.Serializer):
+    """An invitation: the person sets their own password (new account) or accepts (existing one)."""
+
     email = serializers.EmailField()
-    full_name = serializers.CharField(max_length=200)
-    password = serializers.CharField(required=False, allow_null=True, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=200, help_text="Used for a new account; an existing one keeps its name.")
     roles = serializers.ListField(child=serializers.SlugField())
     company = serializers.IntegerField(required=False, allow_null=True)
 

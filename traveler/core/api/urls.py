@@ -11,6 +11,7 @@ router.register("modules", views.ModuleViewSet, basename="module")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("events", views.EventViewSet, basename="event")
 router.register("tokens", views.TokenViewSet, basename="token")
+router.register("invitations", views.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
     path("me/", views.me, name="me"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +14,9 @@ from rest_framework.throttling import AnonRateThrottle
 from traveler.core.access import check
 from traveler.core.api import serializers as s
 from traveler.core.api.base import RecordServices, RecordWriteViewSet
-from traveler.core.errors import InvalidInput
+from traveler.core.auth import client_ip
+from traveler.core.errors import InvalidInput, NotAuthenticated
+from traveler.core.middleware import error_body
 from traveler.core.models import ApiToken, Company, Job, Membership, OutboxEvent, Role, Tenant
 from traveler.core.queue import retry_job
 from traveler.core.registry import registry
@@ -21,12 +24,26 @@ from traveler.core.services import auth as auth_services
 from traveler.core.services.companies import company_archive, company_create, company_update
 from traveler.core.services.roles import role_set_permissions
 from traveler.core.services.tenants import enabled_modules, tenant_module_set
-from traveler.core.services.users import member_add, member_set_active, member_set_roles
+from traveler.core.services.users import (
+    invitation_accept,
+    invitation_decline,
+    invitation_roles,
+    invitations_for,
+    member_invite,
+    member_password_reset,
+    member_set_active,
+    member_set_roles,
+)
 from traveler.core.tenancy import tenant_context
 
 
 class TokenThrottle(AnonRateThrottle):
+    """Per client address, as ``client_ip`` finds it (X-Forwarded-For only from trusted proxies)."""
+
     rate = "30/min"
+
+    def get_ident(self, request):
+        return client_ip(request._request) or "unknown"
 
 
 @extend_schema(request=s.TokenRequest, responses={201: s.TokenIssued}, tags=["auth"])
@@ -34,12 +51,20 @@ class TokenThrottle(AnonRateThrottle):
 @authentication_classes([])
 @permission_classes([AllowAny])
 def token_obtain(request):
-    """Exchange email and password for an API token (shown once)."""
+    """Exchange email and password for a named API token (shown once).
+
+    One live token per name: asking again for a name in use answers 409 unless ``replace`` is
+    true, which rotates it. A wrong email or password answers 401.
+    """
     ser = s.TokenRequest(data=request.data)
     ser.is_valid(raise_exception=True)
     d = ser.validated_data
-    ip = request.META.get("REMOTE_ADDR")
-    user = auth_services.login_check(email=d["email"], password=d["password"], ip=ip, request=request._request)
+    try:
+        user = auth_services.login_check(email=d["email"], password=d["password"], ip=client_ip(request._request),
+                                         request=request._request)
+    except NotAuthenticated as exc:
+        return Response(error_body(exc.status, exc.code, exc.message, exc.fields), status=exc.status,
+                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
     tenants = auth_services.tenants_for(user)
     if d.get("tenant"):
         tenant = next((t for t in tenants if t.slug == d["tenant"]), None)
@@ -55,7 +80,7 @@ def token_obtain(request):
             + ", ".join(t.slug for t in tenants) + ").", fields={"tenant": ["required"]})
     with tenant_context(tenant, actor=user):
         token, raw = auth_services.token_issue(user=user, tenant=tenant, name=d.get("name") or "API token",
-                                               days=d.get("days"))
+                                               days=d.get("days"), replace=d["replace"])
     data = s.TokenIssued(token).data
     data["token"] = raw
     return Response(data, status=status.HTTP_201_CREATED)
@@ -79,6 +104,65 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise NotFound()
         token = auth_services.token_revoke(user=request.user, token_id=int(pk))
         return Response(s.TokenSerializer(token).data)
+
+    @extend_schema(request=s.TokenRotate, responses={201: s.TokenIssued})
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        """Replace this token by a new one with the same name (the old value stops working)."""
+        if not str(pk).isdigit():
+            raise NotFound()
+        ser = s.TokenRotate(data=request.data)
+        ser.is_valid(raise_exception=True)
+        token, raw = auth_services.token_rotate(user=request.user, token_id=int(pk), days=ser.validated_data.get("days"))
+        data = s.TokenIssued(token).data
+        data["token"] = raw
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=s.PasswordChange, responses={204: None}, tags=["auth"])
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def password_change(request):
+    """Change your own password; the current one must be given."""
+    ser = s.PasswordChange(data=request.data)
+    ser.is_valid(raise_exception=True)
+    auth_services.password_change(user=request.user, current_password=ser.validated_data["current_password"],
+                                  new_password=ser.validated_data["new_password"])
+    if request.auth is None:  # signed in with the session: keep this session signed in
+        update_session_auth_hash(request._request, request.user)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Your open invitations to other tenants: accept or decline each."""
+
+    serializer_class = s.InvitationSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = None
+    queryset = Membership.objects.none()
+
+    def _data(self, m):
+        return {"id": m.pk, "tenant": m.tenant, "invited_by": m.invited_by, "roles": invitation_roles(m),
+                "created_at": m.created_at}
+
+    def list(self, request):
+        return Response([s.InvitationSerializer(self._data(m)).data for m in invitations_for(request.user)])
+
+    @extend_schema(request=None, responses={200: s.InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        if not str(pk).isdigit():
+            raise NotFound()
+        m = invitation_accept(user=request.user, membership_id=int(pk))
+        return Response(s.InvitationSerializer(self._data(m)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        if not str(pk).isdigit():
+            raise NotFound()
+        invitation_decline(user=request.user, membership_id=int(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["auth"], responses={200: None})
@@ -119,7 +203,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = s.MemberSerializer
     permission_map = {"list": "core.view_user", "retrieve": "core.view_user", "create": "core.manage_users",
-                      "partial_update": "core.manage_users"}
+                      "partial_update": "core.manage_users", "reset_password": "core.manage_users"}
     queryset = Membership.objects.none()
 
     def get_queryset(self):
@@ -128,13 +212,23 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=s.MemberInput, responses={201: s.MemberSerializer})
     def create(self, request):
+        """Invite someone by e-mail. The answer is the same whether the address has an account or not."""
         ser = s.MemberInput(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         company = _company(d.get("company"))
-        m = member_add(email=d["email"], full_name=d["full_name"], password=d.get("password"),
-                       roles=d["roles"], company=company)
+        m = member_invite(email=d["email"], full_name=d["full_name"], roles=d["roles"], company=company)
         return Response(s.MemberSerializer(self.get_queryset().get(pk=m.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"], url_path="reset-password")
+    def reset_password(self, request, pk=None):
+        """E-mail this member a single-use link that sets a new password."""
+        membership = self.get_object()
+        check(request._request.access, request.user, "core.manage_users", membership)
+        member_password_reset(membership=membership)
+        return Response({"detail": f"A password link was e-mailed to {membership.user.email}."},
+                        status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=s.MemberChange, responses={200: s.MemberSerializer})
     def partial_update(self, request, pk=None):

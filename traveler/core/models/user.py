@@ -83,7 +83,11 @@ class Company(TenantModel):
 
 
 class Membership(models.Model):
-    """A user's place in one tenant: roles, and for customer users the company they belong to."""
+    """A user's place in one tenant: roles, and for customer users the company they belong to.
+
+    A membership an administrator adds is an *invitation* until the user accepts it
+    (``accepted_at``): until then it grants nothing and the tenant is not among the user's tenants.
+    """
 
     audited = True
 
@@ -92,12 +96,18 @@ class Membership(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="core_membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.tenant}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None
 
 
 class MembershipRole(models.Model):

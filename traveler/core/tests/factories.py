@@ -42,7 +42,7 @@ def make_member(tenant: Tenant, *, roles: list[str], company: Company | None = N
 class ApiClient(APIClient):
     def as_user(self, user: User, tenant: Tenant) -> "ApiClient":
         with tenant_context(tenant, actor=user):
-            _, raw = token_issue(user=user, tenant=tenant)
+            _, raw = token_issue(user=user, tenant=tenant, name=f"test client {uuid.uuid4().hex[:8]}")
         self.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         return self
 

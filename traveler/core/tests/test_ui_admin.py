@@ -8,7 +8,7 @@ from django.utils import timezone
 from traveler.core.models import ApiToken, Job, Membership, Role, RolePermission, TenantModule
 from traveler.core.services.auth import token_authenticate
 from traveler.core.tenancy import tenant_context
-from traveler.core.tests.factories import make_company, make_member
+from traveler.core.tests.factories import PASSWORD, make_company, make_member
 from traveler.core.tests.test_ui_shell import fake_module, nav_labels, signed_in  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -41,35 +41,38 @@ def test_user_list_shows_members_with_roles(client, tenant, admin):
     assert [row["m"].user.full_name for row in r.context["rows"]] == ["Ines Inspector"]
 
 
-def test_add_a_user_with_roles(client, tenant):
+def test_add_a_user_with_roles_sends_an_invitation(client, tenant, mailoutbox, django_capture_on_commit_callbacks):
     r = client.get("/users/new/")
     assert r.status_code == 200
-    r = client.post("/users/new/", {"email": "new.person@example.com", "full_name": "New Person",
-                                    "password": "a long enough passphrase 42", "roles": ["operator", "qa_inspector"]})
-    assert r.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/users/new/", {"email": "new.person@example.com", "full_name": "New Person",
+                                        "roles": ["operator", "qa_inspector"]}, follow=True)
     m = Membership.objects.get(user__email="new.person@example.com", tenant=tenant)
-    assert r["Location"] == f"/users/{m.pk}/"
-    assert role_codes(m) == {"operator", "qa_inspector"}
+    assert r.redirect_chain[-1][0] == f"/users/{m.pk}/"
+    assert role_codes(m) == {"operator", "qa_inspector"} and m.is_pending
+    html = r.content.decode()
+    assert "can now sign in" not in html and "Invitation e-mailed to new.person@example.com" in html
+    assert [mail.to for mail in mailoutbox] == [["new.person@example.com"]]
+    assert "/password/set/" in mailoutbox[0].body
 
 
 def test_add_a_customer_user_needs_a_company(client, tenant):
-    r = client.post("/users/new/", {"email": "buyer@example.com", "full_name": "Buyer", "roles": ["customer"],
-                                    "password": "a long enough passphrase 42"})
+    r = client.post("/users/new/", {"email": "buyer@example.com", "full_name": "Buyer", "roles": ["customer"]})
     assert r.status_code == 400
     assert "must belong to a company" in r.content.decode()
     assert r.context["form"].errors["company"]
     company = make_company(tenant, "Buyer Co")
     r = client.post("/users/new/", {"email": "buyer@example.com", "full_name": "Buyer", "roles": ["customer"],
-                                    "password": "a long enough passphrase 42", "company": company.pk})
+                                    "company": company.pk})
     assert r.status_code == 302
     assert Membership.objects.get(user__email="buyer@example.com").company_id == company.pk
 
 
-def test_add_user_shows_a_weak_password_on_its_field(client):
-    r = client.post("/users/new/", {"email": "weak@example.com", "full_name": "Weak", "password": "short",
-                                    "roles": ["operator"]})
+def test_change_password_shows_a_weak_password_on_its_field(client):
+    r = client.post("/account/password/", {"current_password": PASSWORD, "new_password": "short",
+                                            "new_password_again": "short"})
     assert r.status_code == 400
-    assert r.context["form"].errors["password"]
+    assert r.context["form"].errors["new_password"]
 
 
 def test_change_roles_of_a_user_with_a_reason(client, tenant):

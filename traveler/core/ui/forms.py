@@ -35,11 +35,8 @@ def _company_field() -> forms.ModelChoiceField:
 
 class MemberAddForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "off", "inputmode": "email"}))
-    full_name = forms.CharField(max_length=200, required=False,
-                                help_text="Not needed when the person already has an account.")
-    password = forms.CharField(
-        strip=False, required=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Initial password for a new account (at least 12 characters). Leave blank for an existing account.")
+    full_name = forms.CharField(max_length=200,
+                                help_text="Used if the address has no account yet; an existing account keeps its name.")
     roles = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, **kwargs):
@@ -73,6 +70,36 @@ class RolePermissionsForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, initial="API token",
-                           help_text="What the token is for, e.g. “CMM export” or “ERP sync”.")
+                           help_text="What the token is for, e.g. “CMM export” or “ERP sync”. One live token per name.")
     days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=366,
                               initial=settings.TRAVELER_API_TOKEN_DAYS)
+    replace = forms.BooleanField(label="Replace my live token of this name", required=False,
+                                 help_text="Rotation: the old value stops working at once.")
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                   help_text="At least 12 characters; not a common password, not only digits.")
+    new_password_again = forms.CharField(strip=False, label="New password, again",
+                                         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        d = super().clean()
+        if d.get("new_password") and d.get("new_password_again") and d["new_password"] != d["new_password_again"]:
+            self.add_error("new_password_again", "The two passwords differ.")
+        return d
+
+
+class PasswordSetForm(forms.Form):
+    password = forms.CharField(strip=False, label="New password",
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+                               help_text="At least 12 characters; not a common password, not only digits.")
+    password_again = forms.CharField(strip=False, label="New password, again",
+                                     widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        d = super().clean()
+        if d.get("password") and d.get("password_again") and d["password"] != d["password_again"]:
+            self.add_error("password_again", "The two passwords differ.")
+        return d

@@ -47,7 +47,7 @@ class TokenList(ShellView):
             return self.page(form, status=400)
         try:
             token, raw = token_issue(user=request.user, tenant=request.tenant, name=form.cleaned_data["name"],
-                                     days=form.cleaned_data["days"])
+                                     days=form.cleaned_data["days"], replace=form.cleaned_data["replace"])
         except TravelerError as exc:
             add_service_error(form, exc)
             return self.page(form, status=exc.status)

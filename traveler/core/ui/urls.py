@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from traveler.core.ui import companies, roles, system, tokens, users, views
+from traveler.core.ui import account, companies, roles, system, tokens, users, views
 
 app_name = "core"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     *roles.urlpatterns,
     *system.urlpatterns,
     *tokens.urlpatterns,
+    *account.urlpatterns,
 ]

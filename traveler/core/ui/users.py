@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -14,7 +14,13 @@ from django.utils.cache import patch_vary_headers
 from traveler.core.access import check, object_denial
 from traveler.core.errors import TravelerError
 from traveler.core.models import Membership
-from traveler.core.services.users import member_add, member_set_active, member_set_roles
+from traveler.core.services.users import (
+    member_invite,
+    member_password_reset,
+    member_set_active,
+    member_set_roles,
+    pending_or_member,
+)
 from traveler.core.ui.display import format_datetime
 from traveler.core.ui.forms import MemberAddForm, MemberRolesForm
 from traveler.core.ui.generic import PAGE_SIZE, ShellView, add_service_error
@@ -36,10 +42,12 @@ class UserList(ShellView):
         qs = memberships(request)
         q = request.GET.get("q", "").strip()
         if q:
-            qs = qs.filter(Q(user__full_name__icontains=q) | Q(user__email__icontains=q))
+            qs = qs.filter(pending_or_member(q))
         status = request.GET.get("status", "")
         if status == "inactive":
             qs = qs.filter(is_active=False)
+        elif status == "invited":
+            qs = qs.filter(accepted_at__isnull=True)
         elif status != "all":
             qs = qs.filter(is_active=True)
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -67,12 +75,13 @@ class UserAdd(ShellView):
             return self.page(form, 400)
         d = form.cleaned_data
         try:
-            m = member_add(email=d["email"], full_name=d["full_name"], password=d["password"] or None,
-                           roles=d["roles"], company=d["company"])
+            m = member_invite(email=d["email"], full_name=d["full_name"], roles=d["roles"], company=d["company"])
         except TravelerError as exc:
             add_service_error(form, exc)
             return self.page(form, exc.status)
-        messages.success(request, f"{m.user} can now sign in to {request.tenant.name}.")
+        # The same answer whether the address has an account or not.
+        messages.success(request, f"Invitation e-mailed to {m.user.email}. They join {request.tenant.name} "
+                                  "once they accept it.")
         return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
 
 
@@ -111,6 +120,23 @@ class UserDetail(ShellView):
         return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
 
 
+class UserPasswordReset(ShellView):
+    permission = "core.manage_users"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        m = get_object_or_404(memberships(request), pk=pk)
+        check(request.access, request.user, "core.manage_users", m)
+        try:
+            member_password_reset(membership=m)
+        except TravelerError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"A link to set a new password was e-mailed to {m.user.email}. It works once, "
+                                      f"for {settings.TRAVELER_PASSWORD_RESET_HOURS} hours.")
+        return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
+
+
 class UserSetActive(ShellView):
     permission = "core.manage_users"
     http_method_names = ["post"]
@@ -123,8 +149,12 @@ class UserSetActive(ShellView):
         if not active and not reason:
             messages.error(request, "Give a reason for deactivating this user: it is kept in the history.")
             return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
-        with transaction.atomic():
-            member_set_active(membership=m, active=active, reason=reason)
+        try:
+            with transaction.atomic():
+                member_set_active(membership=m, active=active, reason=reason)
+        except TravelerError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
         messages.success(request, f"{m.user} {'reactivated' if active else 'deactivated'}.")
         return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
 
@@ -134,4 +164,5 @@ urlpatterns = [
     path("users/new/", UserAdd.as_view(), name="user-create"),
     path("users/<int:pk>/", UserDetail.as_view(), name="user-detail"),
     path("users/<int:pk>/active/", UserSetActive.as_view(), name="user-active"),
+    path("users/<int:pk>/reset-password/", UserPasswordReset.as_view(), name="user-reset-password"),
 ]

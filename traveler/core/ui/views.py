@@ -17,10 +17,12 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from traveler.core.auth import client_ip
 from traveler.core.errors import LockedOut, TravelerError
 from traveler.core.middleware import SESSION_TENANT
 from traveler.core.models import History, User
 from traveler.core.services.auth import login_check, tenants_for
+from traveler.core.services.users import invitations_for
 from traveler.core.ui.display import format_datetime
 from traveler.core.ui.forms import SignInForm
 from traveler.core.ui.generic import error_page, panels_for
@@ -45,7 +47,7 @@ def signin(request):
     if request.method == "POST":
         try:
             user = login_check(email=request.POST.get("email", ""), password=request.POST.get("password", ""),
-                               ip=request.META.get("REMOTE_ADDR"), request=request)
+                               ip=client_ip(request), request=request)
         except LockedOut as exc:
             error, locked, status = exc.message, True, 429
         except TravelerError as exc:
@@ -55,6 +57,8 @@ def signin(request):
             tenants = tenants_for(user)
             if tenants:
                 request.session[SESSION_TENANT] = tenants[0].pk
+            elif invitations_for(user).exists():
+                return HttpResponseRedirect(reverse("core:invitations"))
             return HttpResponseRedirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
     return render(request, "core/signin.html", {
         "form": form, "error": error, "locked": locked, "next": _safe_next(request, ""),

@@ -10,3 +10,4 @@ add_menu_item(MenuItem("core", "Roles", "core:role-list", "core.view_role", "Adm
 add_menu_item(MenuItem("core", "Modules", "core:module-list", "core.manage_modules", "Administration", 30, "toggle"))
 add_menu_item(MenuItem("core", "Jobs", "core:job-list", "core.view_jobs", "Administration", 40, "queue"))
 add_menu_item(MenuItem("core", "API tokens", "core:token-list", None, "Account", 10, "key"))
+add_menu_item(MenuItem("core", "Change password", "core:password-change", None, "Account", 20, "lock"))

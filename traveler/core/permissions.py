@@ -35,7 +35,7 @@ def _system_admin_protected(user, obj) -> str | None:
     from traveler.core.services.users import actor_is_system_admin, is_system_admin_member
 
     if isinstance(obj, Membership) and is_system_admin_member(obj) and not actor_is_system_admin(user):
-        return f"{obj.user} is a System Admin: only a System Admin can change their roles or deactivate them."
+        return f"{obj.label} is a System Admin: only a System Admin can change their roles or deactivate them."
     return None
 
 

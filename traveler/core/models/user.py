@@ -109,6 +109,11 @@ class Membership(models.Model):
     def is_pending(self) -> bool:
         return self.accepted_at is None
 
+    @property
+    def label(self) -> str:
+        """How the tenant names this member: an invitee only by the e-mail it was sent to."""
+        return self.user.email if self.is_pending else str(self.user)
+
 
 class MembershipRole(models.Model):
     audited = True

@@ -74,6 +74,10 @@ def actor_is_system_admin(actor: User | None = None) -> bool:
 
 
 def is_system_admin_member(membership: Membership) -> bool:
+    """An accepted member who is a System Admin. (An invitation is not protected: it grants nothing,
+    and protecting it would tell the inviter that the address belongs to a System Admin.)"""
+    if membership.is_pending:
+        return False
     return membership.user.is_system_admin or any(
         link.role.code == "system_admin" for link in membership.role_links.all())
 
@@ -88,7 +92,7 @@ def _check_grantable(roles: list[Role]) -> None:
 def _check_not_protected(membership: Membership, what: str, field: str) -> None:
     """Only a System Admin changes a System Admin's roles, activity or password."""
     if is_system_admin_member(membership) and not actor_is_system_admin():
-        raise Conflict(f"{membership.user} is a System Admin: only a System Admin can {what}.",
+        raise Conflict(f"{membership.label} is a System Admin: only a System Admin can {what}.",
                        fields={field: ["System Admin is protected"]})
 
 

@@ -73,7 +73,7 @@ class TokenForm(forms.Form):
                            help_text="What the token is for, e.g. “CMM export” or “ERP sync”. One live token per name.")
     days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=366,
                               initial=settings.TRAVELER_API_TOKEN_DAYS)
-    replace = forms.BooleanField(label="Replace my live token of this name", required=False,
+    replace = forms.BooleanField(label="Replace an existing token (rotate)", required=False,
                                  help_text="Rotation: the old value stops working at once.")
 
 

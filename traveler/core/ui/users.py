@@ -116,7 +116,7 @@ class UserDetail(ShellView):
         except TravelerError as exc:
             add_service_error(form, exc)
             return self.page(m, form, exc.status)
-        messages.success(request, f"Roles of {m.user} saved.")
+        messages.success(request, f"Roles of {m.label} saved.")
         return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
 
 
@@ -155,7 +155,7 @@ class UserSetActive(ShellView):
         except TravelerError as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
-        messages.success(request, f"{m.user} {'reactivated' if active else 'deactivated'}.")
+        messages.success(request, f"{m.label} {'reactivated' if active else 'deactivated'}.")
         return HttpResponseRedirect(reverse("core:user-detail", args=[m.pk]))
 
 

@@ -431,3 +431,14 @@ def test_https_settings_follow_traveler_https():
     env = {**os.environ, "TRAVELER_SECRET_KEY": "k" * 60, "TRAVELER_HTTPS": "1"}
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert r.stdout.split() == ["True", "True", "True"], r.stderr
+
+
+def test_api_docs_load_their_script_from_a_file(tenant, admin):
+    client = signed_in(admin, tenant)
+    r = client.get("/api/v1/docs/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    script = re.search(r'<script src="([^"]*\?script[^"]*)"', html).group(1).replace("&amp;", "&")
+    js = client.get(script)
+    assert js.status_code == 200 and "SwaggerUIBundle" in js.content.decode()

@@ -73,7 +73,9 @@ def token_obtain(request):
     elif len(tenants) == 1:
         tenant = tenants[0]
     elif not tenants:
-        raise InvalidInput("Your account is not a member of any tenant.", fields={"email": ["no tenant"]})
+        hint = " Accept your invitation first: sign in on the web and open Invitations." \
+            if invitations_for(user).exists() else ""
+        raise InvalidInput("Your account is not a member of any tenant." + hint, fields={"email": ["no tenant"]})
     else:
         raise InvalidInput(
             "You belong to several tenants: say which one with 'tenant' ("

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = os.environ.get("TRAVELER_BENCH_DB", "traveler_bench")
 # Before any settings are imported: Django must only ever see the benchmark database.
 os.environ["TRAVELER_DB_NAME"] = BENCH_DB
+# A throw-away database signs nothing worth keeping: a key of its own for each run.
+os.environ.setdefault("TRAVELER_SECRET_KEY", "benchmark-" + os.urandom(24).hex())
 
 
 def _owner_connect(dbname: str):

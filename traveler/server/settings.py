@@ -34,6 +34,7 @@ if not SECRET_KEY:
             "output of: python -c \"import secrets; print(secrets.token_urlsafe(50))\" (see README, Configuration)."
         )
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
+    os.environ.setdefault("TRAVELER_SECRET_KEY", SECRET_KEY)  # what the tests start in subprocesses inherits it
 ALLOWED_HOSTS = [h for h in os.environ.get("TRAVELER_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h]
 
 MANIFEST = load_manifest()

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from traveler.spc.stats import analyze, anderson_darling, capability, cp_interval, cpk_interval
+from traveler.spc.stats import StatsInputError, analyze, anderson_darling, capability, cp_interval, cpk_interval
 from traveler.spc.stats.normality import ad_p_value
 
 
@@ -161,3 +161,69 @@ def test_capability_is_invariant_to_shifting_or_scaling_data_and_specs_together(
         assert b[key] == pytest.approx(a[key], rel=1e-6), key
     assert b["expected_overall"]["ppm_total"] == pytest.approx(a["expected_overall"]["ppm_total"], rel=1e-5)
     assert b["normality"]["a_squared"] == pytest.approx(a["normality"]["a_squared"], rel=1e-6)
+
+
+def _shifted_process() -> np.ndarray:
+    # Phase I: 20 in-control subgroups around 10; phase II: 10 subgroups shifted to 11
+    # with twice the spread, so every phase gives different indices.
+    rng = np.random.default_rng(5)
+    return np.vstack([rng.normal(10, 1, (20, 5)), rng.normal(11, 2, (10, 5))])
+
+
+@pytest.mark.parametrize("chart_type", ["xbar_r", "xbar_s", "imr"])
+def test_capability_with_phase1_covers_phase_one_only_by_default(chart_type: str) -> None:
+    data = _shifted_process()
+    k = 20
+    points = data if chart_type != "imr" else data.ravel()
+    k_points = k if chart_type != "imr" else k * 5
+    out = analyze(chart_type=chart_type, data=points.tolist(), phase1=k_points, lsl=6, usl=14, rules=None)
+    cap = out["capability"]
+    phase_one = data[:k].ravel()
+    assert (cap["phase"], cap["first_point"], cap["last_point"]) == ("phase1", 1, k_points)
+    assert cap["n"] == phase_one.size
+    assert cap["mean"] == pytest.approx(float(phase_one.mean()), rel=1e-12)
+    assert cap["sigma_overall"] == pytest.approx(float(phase_one.std(ddof=1)), rel=1e-12)
+    # Within sigma is the chart's own, estimated on phase I.
+    assert cap["sigma_within"] == pytest.approx(out["sigma"], rel=1e-12)
+    assert cap["sigma_within_from"] == "phase1"
+
+
+def test_capability_over_phase_two_and_over_all_points() -> None:
+    data = _shifted_process()
+    phase_two = data[20:]
+    cap2 = analyze(chart_type="xbar_r", data=data, phase1=20, lsl=6, usl=14, capability_phase="phase2")["capability"]
+    assert (cap2["phase"], cap2["first_point"], cap2["last_point"], cap2["n"]) == ("phase2", 21, 30, 50)
+    assert cap2["mean"] == pytest.approx(float(phase_two.mean()), rel=1e-12)
+    r_bar = float(np.mean(phase_two.max(axis=1) - phase_two.min(axis=1)))
+    assert cap2["sigma_within"] == pytest.approx(r_bar / 2.325929, rel=1e-6)
+    assert cap2["sigma_within_from"] == "phase2"
+    assert cap2["cp"] == pytest.approx(8 / (6 * r_bar / 2.325929), rel=1e-6)
+    whole = analyze(chart_type="xbar_r", data=data, phase1=20, lsl=6, usl=14, capability_phase="all")["capability"]
+    assert (whole["phase"], whole["n"]) == ("all", 150)
+    r_all = float(np.mean(data.max(axis=1) - data.min(axis=1)))
+    assert whole["sigma_within"] == pytest.approx(r_all / 2.325929, rel=1e-6)
+    plain = analyze(chart_type="xbar_r", data=data, lsl=6, usl=14)["capability"]
+    assert (plain["phase"], plain["first_point"], plain["last_point"], plain["n"]) == ("all", 1, 30, 150)
+
+
+def test_capability_with_a_frozen_sigma_keeps_it_for_every_phase() -> None:
+    data = _shifted_process()
+    cap = analyze(
+        chart_type="xbar_r", data=data, phase1=20, baseline={"sigma": 1.5}, lsl=6, usl=14, capability_phase="phase2"
+    )["capability"]
+    assert cap["sigma_within"] == 1.5 and cap["sigma_within_from"] == "baseline" and cap["n"] == 50
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"capability_phase": "phase2"}, "needs phase1"),
+        ({"capability_phase": "later"}, "must be one of"),
+        ({"phase1": 29, "capability_phase": "phase2"}, "has 1 point"),
+        ({"phase1": 30, "capability_phase": "phase2"}, "has 0 point"),
+    ],
+)
+def test_capability_phase_errors(kwargs: dict, message: str) -> None:
+    with pytest.raises(StatsInputError) as err:
+        analyze(chart_type="xbar_r", data=_shifted_process(), lsl=6, usl=14, **kwargs)
+    assert err.value.field == "capability_phase" and message in err.value.message

@@ -1,7 +1,8 @@
 """ANSI/ASQ Z1.4-2003 tables and switching rules.
 
-Hand-verified cells come from Z1.4-2003 Table I and Tables II-A/B/C (identical in
-their single-sampling plans to MIL-STD-105E); the structural tests check every cell.
+Reference cells are Z1.4 / MIL-STD-105E plans as printed in the reproductions listed in
+docs/statistics.md section 5 (Z1.4's single sampling plans are MIL-STD-105E's); the
+structural and OC-curve property tests check every cell.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from traveler.spc.stats.analyze import CHART_TYPES
+from traveler.spc.stats.analyze import CAPABILITY_PHASES, CHART_TYPES
 
 
 class AnalyzeInput(serializers.Serializer):
@@ -20,6 +20,9 @@ class AnalyzeInput(serializers.Serializer):
     target = serializers.FloatField(required=False, allow_null=True)
     confidence = serializers.FloatField(required=False, default=0.95)
     sigma_method = serializers.CharField(required=False, allow_null=True)
+    capability_phase = serializers.ChoiceField(
+        choices=CAPABILITY_PHASES, required=False, allow_null=True,
+        help_text="Points capability is computed over: phase1 (default when phase1 is given), phase2 or all.")
     title = serializers.CharField(required=False, allow_blank=True, max_length=200,
                                   help_text="Heading of the SVG / PDF.")
 

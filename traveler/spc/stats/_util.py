@@ -9,6 +9,14 @@ import numpy as np
 
 from .errors import StatsInputError
 
+# Inputs are bounded so that every sum of squares and difference the engine forms stays
+# finite in double precision: a result is either a number or a clear input error.
+MAX_MAGNITUDE = 1e100
+# Counts and sample sizes: whole numbers that a float and an int64 both hold exactly.
+MAX_COUNT = 10**15
+# Lots beyond a trillion units are not inspected by sampling tables.
+MAX_LOT_SIZE = 10**12
+
 
 def json_float(value: Any) -> float | None:
     """A plain float, or None for NaN/inf/None, so nothing non-JSON leaks out."""
@@ -45,6 +53,8 @@ def json_series(arr: np.ndarray) -> float | None | list[float | None]:
 def finite_array(values: Any, *, field: str, ndim: int = 1, allow_empty: bool = False) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=float)
+    except OverflowError as exc:
+        raise StatsInputError(field=field, message=f"contains a number beyond +/-{MAX_MAGNITUDE:g}") from exc
     except (TypeError, ValueError) as exc:
         raise StatsInputError(field=field, message="must contain numbers only") from exc
     if arr.ndim != ndim:
@@ -54,15 +64,22 @@ def finite_array(values: Any, *, field: str, ndim: int = 1, allow_empty: bool = 
         raise StatsInputError(field=field, message="is empty")
     if not np.isfinite(arr).all():
         raise StatsInputError(field=field, message="contains a non-finite number (NaN or infinity)")
+    if arr.size and float(np.abs(arr).max()) > MAX_MAGNITUDE:
+        raise StatsInputError(field=field, message=f"contains a number beyond +/-{MAX_MAGNITUDE:g}")
     return arr
 
 
 def finite_number(value: Any, *, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise StatsInputError(field=field, message="must be a number")
-    f = float(value)
+    try:
+        f = float(value)
+    except OverflowError:
+        raise StatsInputError(field=field, message=f"must be between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}") from None
     if not math.isfinite(f):
         raise StatsInputError(field=field, message="must be a finite number")
+    if abs(f) > MAX_MAGNITUDE:
+        raise StatsInputError(field=field, message=f"must be between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}")
     return f
 
 
@@ -75,4 +92,6 @@ def count_array(values: Any, *, field: str, positive: bool = False) -> np.ndarra
         raise StatsInputError(field=field, message="must all be at least 1")
     if (arr < 0).any():
         raise StatsInputError(field=field, message="must not be negative")
+    if (arr > MAX_COUNT).any():
+        raise StatsInputError(field=field, message=f"must all be at most {MAX_COUNT:.0e}")
     return arr.astype(np.int64)

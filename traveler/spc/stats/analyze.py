@@ -12,6 +12,7 @@ from .rules import evaluate_rules
 
 CHART_TYPES = ("xbar_r", "xbar_s", "imr", "p", "np", "c", "u")
 VARIABLES_CHARTS = ("xbar_r", "xbar_s", "imr")
+CAPABILITY_PHASES = ("all", "phase1", "phase2")
 
 
 def build_chart(
@@ -59,11 +60,15 @@ def analyze(
     target: float | None = None,
     confidence: float = 0.95,
     sigma_method: str | None = None,
+    capability_phase: str | None = None,
 ) -> dict[str, Any]:
     """Chart, run rules and (for variables charts with specs) capability, as a JSON-ready dict.
 
     Run rules apply to the primary chart with per-point zones; the secondary chart
     (R, S, MR) is checked only for points beyond its control limits ("limit").
+    Capability covers ``capability_phase``: "phase1" (the first ``phase1`` points, the
+    default when ``phase1`` is given), "phase2" (the points after them) or "all" (the
+    default otherwise); the result says which, and which points.
     """
     chart = build_chart(
         chart_type=chart_type,
@@ -85,13 +90,48 @@ def analyze(
     if lsl is not None or usl is not None or target is not None:
         if chart_type not in VARIABLES_CHARTS:
             raise StatsInputError(field="lsl", message="capability needs a variables chart (xbar_r, xbar_s, imr)")
-        out["capability"] = capability(
-            values=chart.observations,
+        phase, first, last = _capability_points(capability_phase, chart.phase1_count, int(primary.values.size))
+        sigma_within, within_method, sigma_from = chart.sigma, chart.sigma_method, chart.sigma_from
+        observations = chart.observations
+        if (first, last) != (0, int(primary.values.size)) or chart.phase1_count is not None:
+            # The phase's own chart: its observations, and its within sigma estimated the
+            # same way as the chart's (unless the process sigma is frozen in a baseline).
+            part = build_chart(chart_type=chart_type, data=data[first:last], sigma_method=sigma_method)
+            observations = part.observations
+            if chart.sigma_from != "baseline":
+                sigma_within, within_method, sigma_from = part.sigma, part.sigma_method, phase
+        cap = capability(
+            values=observations,
             lsl=lsl,
             usl=usl,
             target=target,
-            sigma_within=chart.sigma,
-            within_method=chart.sigma_method,
+            sigma_within=sigma_within,
+            within_method=within_method,
             confidence=confidence,
         )
+        cap.update(phase=phase, first_point=first + 1, last_point=last, sigma_within_from=sigma_from)
+        out["capability"] = cap
     return out
+
+
+def _capability_points(requested: Any, k: int | None, n_points: int) -> tuple[str, int, int]:
+    """The phase capability is computed over, and its points as a slice [first, last)."""
+    if requested is None:
+        phase = "phase1" if k is not None else "all"
+    elif requested in CAPABILITY_PHASES:
+        phase = requested
+    else:
+        raise StatsInputError(field="capability_phase", message=f"must be one of {', '.join(CAPABILITY_PHASES)}")
+    if phase == "all":
+        return phase, 0, n_points
+    if k is None:
+        raise StatsInputError(
+            field="capability_phase", message=f"{phase} needs phase1, the number of phase I points"
+        )
+    first, last = (0, k) if phase == "phase1" else (k, n_points)
+    if last - first < 2:
+        raise StatsInputError(
+            field="capability_phase",
+            message=f"{phase} has {last - first} point(s); capability needs at least 2",
+        )
+    return phase, first, last

@@ -136,9 +136,12 @@ def capability(
     if not 0.0 < conf < 1.0:
         raise StatsInputError(field="confidence", message="must be between 0 and 1 (e.g. 0.95)")
     if sigma_within is not None:
-        sigma_within = finite_number(sigma_within, field="sigma_within")
-        if sigma_within < 0:
-            raise StatsInputError(field="sigma_within", message="must not be negative")
+        # Not bounded like an input: a chart's sigma from values near the bound may exceed it.
+        if isinstance(sigma_within, bool) or not isinstance(sigma_within, (int, float, np.integer, np.floating)):
+            raise StatsInputError(field="sigma_within", message="must be a number")
+        sigma_within = float(sigma_within)
+        if not math.isfinite(sigma_within) or sigma_within < 0:
+            raise StatsInputError(field="sigma_within", message="must be a finite number, 0 or more")
     n = int(x.size)
     mean = float(x.mean())
     sigma_overall = float(x.std(ddof=1))

@@ -14,8 +14,12 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from ._util import finite_number
+from ._util import MAX_LOT_SIZE, finite_number
 from .errors import StatsInputError
+
+# Beyond this the binomial and hypergeometric routines lose their meaning; a clear
+# error instead.
+MAX_SAMPLE_SIZE = 10**7
 
 
 def _check_plan(n: Any, c: Any, lot_size: Any) -> tuple[int, int, int | None]:
@@ -24,6 +28,8 @@ def _check_plan(n: Any, c: Any, lot_size: Any) -> tuple[int, int, int | None]:
             raise StatsInputError(field=name, message="must be a whole number")
     if n < 1:
         raise StatsInputError(field="n", message="sample size must be at least 1")
+    if n > MAX_SAMPLE_SIZE:
+        raise StatsInputError(field="n", message=f"sample size must be at most {MAX_SAMPLE_SIZE:,}")
     if not 0 <= c < n:
         raise StatsInputError(field="c", message="acceptance number must be from 0 to n - 1")
     if lot_size is not None:
@@ -31,14 +37,16 @@ def _check_plan(n: Any, c: Any, lot_size: Any) -> tuple[int, int, int | None]:
             raise StatsInputError(field="lot_size", message="must be a whole number")
         if lot_size < n:
             raise StatsInputError(field="lot_size", message="must be at least the sample size")
+        if lot_size > MAX_LOT_SIZE:
+            raise StatsInputError(field="lot_size", message=f"must be at most {MAX_LOT_SIZE:,}")
         lot_size = int(lot_size)
     return int(n), int(c), lot_size
 
 
-def _check_p(p: Any) -> float:
-    value = finite_number(p, field="p")
+def _check_p(p: Any, field: str = "p") -> float:
+    value = finite_number(p, field=field)
     if not 0.0 <= value <= 1.0:
-        raise StatsInputError(field="p", message="fraction nonconforming must be between 0 and 1")
+        raise StatsInputError(field=field, message="fraction nonconforming must be between 0 and 1")
     return value
 
 
@@ -100,7 +108,7 @@ def oc_curve(
         p_max = min(1.0, stats.beta.ppf(0.999, c + 1, n - c))
         p_max = min(1.0, math.ceil(p_max * 1000) / 1000)
     else:
-        p_max = _check_p(p_max)
+        p_max = _check_p(p_max, "p_max")
         if p_max == 0:
             raise StatsInputError(field="p_max", message="must be greater than 0")
     p = np.linspace(0.0, p_max, points)

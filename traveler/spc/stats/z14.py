@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ._util import MAX_LOT_SIZE
 from .errors import StatsInputError
 from .z14_tables import AQLS, CODE_LETTERS, LEVELS, MASTER_TABLES, SAMPLE_SIZES
 
@@ -53,7 +54,23 @@ def parse_lot_size(lot_size: Any) -> int:
         raise StatsInputError(field="lot_size", message="must be a whole number")
     if lot_size < 2:
         raise StatsInputError(field="lot_size", message="Z1.4 defines lots of 2 or more units")
+    if lot_size > MAX_LOT_SIZE:
+        raise StatsInputError(field="lot_size", message=f"must be at most {MAX_LOT_SIZE:,}")
     return lot_size
+
+
+def _whole(value: Any, *, field: str, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StatsInputError(field=field, message="must be a whole number, 0 or more")
+    if maximum is not None and value > maximum:
+        raise StatsInputError(field=field, message=f"must be at most {maximum}")
+    return value
+
+
+def _flag(value: Any, *, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise StatsInputError(field=field, message="must be true or false")
+    return value
 
 
 def code_letter(*, lot_size: int, level: str = "II") -> str:
@@ -204,8 +221,23 @@ class Z14Switching:
     def __post_init__(self) -> None:
         self.aql = parse_aql(self.aql)
         self.level = parse_level(self.level)
-        if self.severity not in (*SEVERITIES, "discontinued"):
-            raise StatsInputError(field="severity", message=f"unknown state {self.severity!r}")
+        if not isinstance(self.severity, str) or self.severity not in (*SEVERITIES, "discontinued"):
+            raise StatsInputError(
+                field="severity", message=f"must be one of {', '.join((*SEVERITIES, 'discontinued'))}"
+            )
+        # A persisted state comes back from clients: check every counter, so that a bad
+        # one is an input error rather than a failure half-way through a lot.
+        self.switching_score = _whole(self.switching_score, field="switching_score", maximum=10**9)
+        self.tightened_accepted_in_row = _whole(self.tightened_accepted_in_row, field="tightened_accepted_in_row",
+                                                maximum=4)
+        self.tightened_not_accepted = _whole(self.tightened_not_accepted, field="tightened_not_accepted", maximum=4)
+        self.lots = _whole(self.lots, field="lots", maximum=10**12)
+        results = self.normal_results
+        if not isinstance(results, list) or len(results) > 5 or not all(isinstance(r, bool) for r in results):
+            raise StatsInputError(
+                field="normal_results", message="must be a list of at most 5 true/false lot results"
+            )
+        self.normal_results = list(results)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,6 +250,8 @@ class Z14Switching:
         unknown = set(data) - known
         if unknown:
             raise StatsInputError(field="state", message=f"unknown keys {sorted(unknown)}")
+        if "aql" not in data:
+            raise StatsInputError(field="aql", message="a switching state needs its AQL")
         return cls(**data)
 
     def _enter(self, severity: str) -> None:
@@ -248,6 +282,9 @@ class Z14Switching:
             raise StatsInputError(
                 field="state", message="inspection is discontinued (8.4); call resume() after corrective action"
             )
+        production_steady = _flag(production_steady, field="production_steady")
+        authority_approves_reduced = _flag(authority_approves_reduced, field="authority_approves_reduced")
+        other_conditions_require_normal = _flag(other_conditions_require_normal, field="other_conditions_require_normal")
         plan = sampling_plan(lot_size=lot_size, level=self.level, aql=self.aql, severity=self.severity)
         decision = lot_decision(plan=plan, defectives=defectives)
         accepted = decision != "reject"
@@ -329,33 +366,44 @@ class Z14Switching:
         return "remain on reduced inspection"
 
 
+_LOT_KEYS = (
+    "lot_size",
+    "defectives",
+    "production_steady",
+    "authority_approves_reduced",
+    "other_conditions_require_normal",
+)
+
+
 def z14_switch(
-    *, state: dict[str, Any] | None, lot: dict[str, Any], aql: Any = None, level: str = "II"
+    *, state: dict[str, Any] | None = None, lot: dict[str, Any], aql: Any = None, level: str = "II"
 ) -> dict[str, Any]:
     """Dict in, dict out wrapper: apply one lot to a persisted switching state.
 
     ``state`` None starts a new scheme on normal inspection for ``aql`` and ``level``.
     ``lot`` holds lot_size, defectives and optionally production_steady,
-    authority_approves_reduced, other_conditions_require_normal.
+    authority_approves_reduced, other_conditions_require_normal. Errors name the
+    nested field: ``lot.defectives``, ``state.switching_score``.
     """
+    if not isinstance(lot, dict):
+        raise StatsInputError(field="lot", message="must be a mapping")
+    unknown = set(lot) - set(_LOT_KEYS)
+    if unknown:
+        raise StatsInputError(field="lot", message=f"unknown keys {sorted(map(str, unknown))}")
+    if "lot_size" not in lot or "defectives" not in lot:
+        raise StatsInputError(field="lot", message="needs lot_size and defectives")
     if state is None:
         if aql is None:
             raise StatsInputError(field="aql", message="a new switching state needs an AQL")
         machine = Z14Switching(aql=aql, level=level)
     else:
-        machine = Z14Switching.from_dict(state)
-    if not isinstance(lot, dict):
-        raise StatsInputError(field="lot", message="must be a mapping")
-    allowed = {
-        "lot_size",
-        "defectives",
-        "production_steady",
-        "authority_approves_reduced",
-        "other_conditions_require_normal",
-    }
-    unknown = set(lot) - allowed
-    if unknown:
-        raise StatsInputError(field="lot", message=f"unknown keys {sorted(unknown)}")
-    if "lot_size" not in lot or "defectives" not in lot:
-        raise StatsInputError(field="lot", message="needs lot_size and defectives")
-    return machine.record_lot(**lot)
+        try:
+            machine = Z14Switching.from_dict(state)
+        except StatsInputError as exc:
+            field = exc.field if exc.field == "state" else f"state.{exc.field}"
+            raise StatsInputError(field=field, message=exc.message) from None
+    try:
+        return machine.record_lot(**lot)
+    except StatsInputError as exc:
+        field = f"lot.{exc.field}" if exc.field in _LOT_KEYS else exc.field
+        raise StatsInputError(field=field, message=exc.message) from None

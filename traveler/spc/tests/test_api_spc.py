@@ -49,6 +49,27 @@ def test_analyze_xbar_r_matches_montgomery(api, tenant, engineer):
     assert body["rules"]["violations"] == [] and sum(body["rules"]["counts"].values()) == 0
 
 
+def test_analyze_capability_says_which_phase_it_covers(api, tenant, engineer):
+    api.as_user(engineer, tenant)
+    shifted = PISTON_RINGS[:20] + [[v + 0.02 for v in row] for row in PISTON_RINGS[20:]]
+    body = {"chart_type": "xbar_r", "data": shifted, "phase1": 20, "lsl": 73.95, "usl": 74.05, "rules": "nelson"}
+    r = api.post("/api/v1/spc/analyze/", body, format="json")
+    assert r.status_code == 200, r.json()
+    cap = r.json()["capability"]
+    assert (cap["phase"], cap["first_point"], cap["last_point"], cap["n"]) == ("phase1", 1, 20, 100)
+    phase_one = [v for row in PISTON_RINGS[:20] for v in row]
+    assert cap["mean"] == pytest.approx(sum(phase_one) / 100, abs=1e-9)
+    r = api.post("/api/v1/spc/analyze/", {**body, "capability_phase": "phase2"}, format="json")
+    cap = r.json()["capability"]
+    assert (cap["phase"], cap["first_point"], cap["last_point"], cap["n"]) == ("phase2", 21, 25, 25)
+    phase_two = [v + 0.02 for row in PISTON_RINGS[20:] for v in row]
+    assert cap["mean"] == pytest.approx(sum(phase_two) / 25, abs=1e-9)
+    r = api.post("/api/v1/spc/analyze/", {**body, "capability_phase": "both"}, format="json")
+    assert r.status_code == 400 and "capability_phase" in r.json()["error"]["fields"]
+    r = api.post("/api/v1/spc/analyze/", {**body, "phase1": None, "capability_phase": "phase2"}, format="json")
+    assert r.status_code == 400 and "capability_phase" in r.json()["error"]["fields"]
+
+
 def test_analyze_bad_input_is_a_400_naming_the_field(api, tenant, engineer):
     api.as_user(engineer, tenant)
     cases = [

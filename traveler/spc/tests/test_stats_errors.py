@@ -81,3 +81,10 @@ def test_z14_rejects_undefined_inputs(kwargs: dict, field: str) -> None:
     with pytest.raises(StatsInputError) as err:
         z14_plan(**kwargs)
     assert err.value.field == field
+
+
+def test_values_at_the_input_bound_give_numbers_not_an_error() -> None:
+    # MR-bar / d2 of values at +/-1e100 is above 1e100; it is a result, not an input.
+    out = analyze(chart_type="imr", data=[1e100, -1e100, 1e100], lsl=-1e100, usl=1e100)
+    assert out["capability"]["sigma_within"] == pytest.approx(2e100 / 1.1283791670955126, rel=1e-12)
+    assert out["capability"]["cp"] == pytest.approx(2e100 / (6 * out["capability"]["sigma_within"]), rel=1e-12)

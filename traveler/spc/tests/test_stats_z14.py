@@ -1,14 +1,17 @@
 """ANSI/ASQ Z1.4-2003 tables and switching rules.
 
-Hand-verified cells come from Z1.4-2003 Table I and Tables II-A/B/C (identical in
-their single-sampling plans to MIL-STD-105E); the structural tests check every cell.
+Reference cells are Z1.4 / MIL-STD-105E plans as printed in the reproductions listed in
+docs/statistics.md section 5 (Z1.4's single sampling plans are MIL-STD-105E's); the
+structural and OC-curve property tests check every cell.
 """
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from traveler.spc.stats import StatsInputError, Z14Switching, code_letter, sampling_plan, z14_plan, z14_switch
 from traveler.spc.stats.z14_tables import AQLS, CODE_LETTERS, LEVELS, MASTER_TABLES, SAMPLE_SIZES
@@ -232,6 +235,136 @@ def test_every_lot_level_aql_resolves_and_tightened_is_never_more_lenient() -> N
                     assert plan.sample_size == min(plan.table_sample_size, lot)
                 checked += 1
     assert checked == len(LOT_EXAMPLES) * 7 * 26
+
+
+def _letter_lots() -> dict[str, tuple[int, str]]:
+    """One (lot size, level) per code letter A..R, read from Table I."""
+    out: dict[str, tuple[int, str]] = {}
+    for low, _high, letters in CODE_LETTERS:
+        for level, letter in zip(LEVELS, letters.split(), strict=True):
+            out.setdefault(letter, (low, level))
+    assert sorted(out) == sorted("ABCDEFGHJKLMNPQR")
+    return out
+
+
+def _pa(n: int, ac: int, p: np.ndarray, aql: str) -> np.ndarray:
+    # Z1.4: AQLs up to 10 are percent nonconforming (binomial); above 10 they are
+    # nonconformities per 100 units (Poisson, p = nonconformities per unit).
+    if float(aql) <= 10:
+        return stats.binom.cdf(ac, n, p)
+    return stats.poisson.cdf(ac, n * p)
+
+
+def _table_plan(letter: str, aql: str, severity: str) -> tuple[int, int, int]:
+    lot, level = _letter_lots()[letter]
+    plan = sampling_plan(lot_size=lot, level=level, aql=aql, severity=severity)
+    assert plan.code_letter == letter
+    return plan.table_sample_size, plan.acceptance_number, plan.rejection_number
+
+
+def test_tightened_never_accepts_more_than_normal_anywhere_on_the_oc_curve() -> None:
+    """Every code letter x AQL: Pa(tightened) <= Pa(normal), at the AQL and beyond it.
+
+    At p = AQL alone the old table's wrong arrows next to the 0/1 diagonal pass (a 0/1
+    plan with a small n accepts little at the AQL); they accept more than normal for
+    worse lots (H at 0.65: 19 % against 9 % at 5 % nonconforming), so the whole curve
+    from 0 to 20 x AQL is checked.
+    """
+    checked = 0
+    for letter in "ABCDEFGHJKLMNPQR":
+        for aql in AQLS:
+            q = float(aql) / 100
+            p = np.linspace(0.0, min(1.0, 20 * q) if q <= 0.10 else 20 * q, 201)
+            n_n, ac_n, _ = _table_plan(letter, aql, "normal")
+            n_t, ac_t, _ = _table_plan(letter, aql, "tightened")
+            normal, tight = _pa(n_n, ac_n, p, aql), _pa(n_t, ac_t, p, aql)
+            worst = int(np.argmax(tight - normal))
+            assert tight[worst] <= normal[worst] + 1e-12, (letter, aql, p[worst], tight[worst], normal[worst])
+            checked += 1
+    assert checked == 16 * 26
+
+
+def test_tightened_h_at_065_is_the_125_unit_plan() -> None:
+    plan = sampling_plan(lot_size=400, level="II", aql=0.65, severity="tightened")
+    assert (plan.code_letter, plan.plan_code_letter, plan.arrow) == ("H", "K", "down")
+    assert (plan.table_sample_size, plan.acceptance_number, plan.rejection_number) == (125, 1, 2)
+    normal = sampling_plan(lot_size=400, level="II", aql=0.65)
+    assert (normal.table_sample_size, normal.acceptance_number) == (80, 1)
+    pa_t = stats.binom.cdf(1, 125, 0.05)
+    pa_n = stats.binom.cdf(1, 80, 0.05)
+    assert pa_t == pytest.approx(0.0124, abs=5e-4) and pa_n == pytest.approx(0.0857, abs=5e-4)
+
+
+# Table II-B, the cell right of each 0/1 plan (row A: AQL 10) and R at 0.015, as
+# reproduced in MIL-STD-105E reprints (resolved plan: sample size, Ac, Re).
+TIGHTENED_NEXT_TO_DIAGONAL = [
+    ("A", "10", 8, 1, 2),
+    ("B", "10", 8, 1, 2),
+    ("C", "6.5", 13, 1, 2),
+    ("D", "4.0", 20, 1, 2),
+    ("E", "2.5", 32, 1, 2),
+    ("F", "1.5", 50, 1, 2),
+    ("G", "1.0", 80, 1, 2),
+    ("H", "0.65", 125, 1, 2),
+    ("J", "0.40", 200, 1, 2),
+    ("K", "0.25", 315, 1, 2),
+    ("L", "0.15", 500, 1, 2),
+    ("M", "0.10", 800, 1, 2),
+    ("N", "0.065", 1250, 1, 2),
+    ("P", "0.040", 2000, 1, 2),
+    ("Q", "0.025", 3150, 1, 2),
+    ("R", "0.015", 1250, 0, 1),
+    ("R", "0.010", 2000, 0, 1),
+    ("A", "15", 5, 1, 2),
+    ("A", "25", 3, 1, 2),
+    ("A", "40", 2, 1, 2),
+]
+
+
+@pytest.mark.parametrize(("letter", "aql", "n", "ac", "re"), TIGHTENED_NEXT_TO_DIAGONAL)
+def test_tightened_cells_next_to_the_zero_acceptance_diagonal(letter: str, aql: str, n: int, ac: int, re: int) -> None:
+    assert _table_plan(letter, aql, "tightened") == (n, ac, re)
+
+
+# Cells of Table II-C where the reduced plan accepts a lot (d < Re) less often than the
+# normal plan at p = AQL. All are nonconformities-per-100-units AQLs; see
+# docs/statistics.md (cells of Table II-C not confirmed by a second reproduction).
+REDUCED_STRICTER_THAN_NORMAL = {
+    *(("A", a) for a in ("100", "150", "250", "400", "650", "1000")),
+    *(("B", a) for a in ("100", "150", "250", "400", "650", "1000")),
+    *((letter, "1000") for letter in "CDEFGHJKLMNPQR"),
+}
+
+
+def test_reduced_accepts_a_lot_at_least_as_often_as_normal_at_the_aql() -> None:
+    """Reduced inspection is by design more lenient: Pa(d < Re, reduced) >= Pa(normal) at the AQL.
+
+    The exceptions are listed exactly, so any change to Table II-C shows up here.
+    """
+    stricter = set()
+    for letter in "ABCDEFGHJKLMNPQR":
+        for aql in AQLS:
+            q = np.array([float(aql) / 100])
+            n_n, ac_n, _ = _table_plan(letter, aql, "normal")
+            n_r, _ac_r, re_r = _table_plan(letter, aql, "reduced")
+            assert n_r <= n_n
+            if _pa(n_r, re_r - 1, q, aql)[0] < _pa(n_n, ac_n, q, aql)[0] - 1e-12:
+                stricter.add((letter, aql))
+    assert stricter == REDUCED_STRICTER_THAN_NORMAL
+
+
+def test_reduced_table_is_the_normal_layout_with_the_reduced_ac_re_series() -> None:
+    """Table II-C has Table II-A's arrows and plan positions; each normal Ac/Re maps to one reduced pair."""
+    pairs = dict(
+        zip(
+            ["0/1", "1/2", "2/3", "3/4", "5/6", "7/8", "10/11", "14/15", "21/22", "30/31", "44/45"],
+            ["0/1", "0/2", "1/3", "1/4", "2/5", "3/6", "5/8", "7/10", "10/13", "14/17", "21/24"],
+            strict=True,
+        )
+    )
+    for letter, row in MASTER_TABLES["normal"].items():
+        mapped = [pairs.get(cell, cell) for cell in row.split()]
+        assert mapped == MASTER_TABLES["reduced"][letter].split(), letter
 
 
 def test_plan_input_errors() -> None:

@@ -22,6 +22,19 @@ def test_chart_page_renders_the_server_svg_and_capability(client, tenant):
     assert "No point breaks the selected rules" in html
 
 
+def test_chart_page_says_which_phase_capability_covers(client, tenant):
+    signed_in(client, tenant, ["qa_inspector"])
+    data = "\n".join(" ".join(str(v) for v in row) for row in PISTON_RINGS)
+    form = {"chart_type": "xbar_r", "data": data, "rules": "nelson", "lsl": "73.95", "usl": "74.05",
+            "phase1": "20", "format": "html"}
+    html = client.post("/spc/charts/", form).content.decode()
+    assert "Computed over phase I:\n    points 1 to 20 (100 values)." in html
+    html = client.post("/spc/charts/", {**form, "capability_phase": "phase2"}).content.decode()
+    assert "Computed over phase II:\n    points 21 to 25 (25 values)." in html
+    html = client.post("/spc/charts/", {**form, "phase1": "", "capability_phase": "phase2"}).content.decode()
+    assert "needs phase1" in html and "Computed over" not in html
+
+
 def test_chart_page_reports_bad_data_on_the_field(client, tenant):
     signed_in(client, tenant, ["qa_inspector"])
     r = client.post("/spc/charts/", {"chart_type": "xbar_r", "data": "1 2 3\nfour 5 6", "rules": "nelson"})

@@ -31,6 +31,11 @@ class ChartForm(forms.Form):
     lsl = forms.FloatField(required=False, label="Lower specification limit")
     usl = forms.FloatField(required=False, label="Upper specification limit")
     target = forms.FloatField(required=False)
+    capability_phase = forms.ChoiceField(
+        required=False, label="Capability over",
+        choices=[("", "Phase I if the limits come from the first k points, else all points"),
+                 ("phase1", "Phase I: the first k points"), ("phase2", "Phase II: the points after the first k"),
+                 ("all", "All points")])
     title = forms.CharField(required=False, max_length=200)
 
     def clean(self):
@@ -62,8 +67,8 @@ class ChartForm(forms.Form):
             kwargs["sample_sizes"] = [r[1] for r in rows]
         else:
             kwargs["data"] = [v for r in rows for v in r]
-        for key in ("phase1", "lsl", "usl", "target"):
-            if cleaned.get(key) is not None:
+        for key in ("phase1", "lsl", "usl", "target", "capability_phase"):
+            if cleaned.get(key) not in (None, ""):
                 kwargs[key] = cleaned[key]
         cleaned["engine_kwargs"] = kwargs
         return cleaned

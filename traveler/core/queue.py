@@ -172,7 +172,9 @@ class _Heartbeat(threading.Thread):
             while not self.stop.wait(lease_seconds() / 3):
                 try:
                     if not renew_lease(self.row):
-                        log.warning("job %s #%s: lease lost", self.row.name, self.row.pk)
+                        # The job may just have finished (its completion held the row): not a loss.
+                        if not self.stop.wait(1):
+                            log.warning("job %s #%s: lease lost", self.row.name, self.row.pk)
                         return
                 except Exception:  # a lost connection: try again next beat, the lease may still hold
                     log.exception("job %s #%s: could not renew the lease", self.row.name, self.row.pk)

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from traveler.core.eventbus import Delivered, handler_by_name
@@ -25,3 +27,43 @@ def purge_login_attempts() -> None:
     from traveler.core.models import LoginAttempt
 
     LoginAttempt.objects.filter(at__lt=timezone.now() - timedelta(days=1)).delete()
+
+
+PURGE_BATCH = 5000
+
+
+def _delete_in_batches(sql: str, params: list) -> int:
+    """Run a ``DELETE ... WHERE id IN (SELECT id ... LIMIT %s)`` until it deletes nothing; each batch
+    commits on its own, so a large backlog never holds one long transaction."""
+    total = 0
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(sql, [*params, PURGE_BATCH])
+            total += cur.rowcount
+            if cur.rowcount < PURGE_BATCH:
+                return total
+
+
+@job("core.purge_finished", every=timedelta(hours=1), atomic=False)
+def purge_finished() -> None:
+    """Forget succeeded jobs, delivered events and recorded job effects past their retention period.
+
+    Dead jobs stay until an administrator retries them; an event stays while any delivery of it is not
+    done (queued, running or dead)."""
+    from traveler.core.models import Job, JobEffect, OutboxEvent
+
+    now = timezone.now()
+    jobs_before = now - timedelta(days=settings.TRAVELER_JOB_RETENTION_DAYS)
+    events_before = now - timedelta(days=settings.TRAVELER_EVENT_RETENTION_DAYS)
+    job, effect, event = Job._meta.db_table, JobEffect._meta.db_table, OutboxEvent._meta.db_table
+    _delete_in_batches(
+        f"DELETE FROM {job} WHERE id IN (SELECT id FROM {job} WHERE status = 'succeeded' "
+        "AND finished_at < %s LIMIT %s)", [jobs_before])
+    _delete_in_batches(
+        f"DELETE FROM {effect} WHERE id IN (SELECT id FROM {effect} WHERE created_at < %s LIMIT %s)",
+        [jobs_before])
+    _delete_in_batches(
+        f"DELETE FROM {event} WHERE id IN (SELECT e.id FROM {event} e WHERE e.occurred_at < %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {job} j WHERE j.name = 'core.deliver_event' "
+        "AND j.status <> 'succeeded' AND ((j.args ->> 'event_id'))::bigint = e.id) LIMIT %s)",
+        [events_before])

@@ -9,6 +9,11 @@ Jobs are rows in ``core_job``. Workers (``./dev manage worker``) claim them with
 ``FOR UPDATE SKIP LOCKED``, run each inside its tenant's context, retry failures with exponential
 back-off and, after ``max_attempts``, leave them ``dead`` for an administrator to inspect and retry.
 Enqueueing is transactional: a job queued in a transaction that rolls back never runs.
+
+A claimed job is leased to its worker for ``TRAVELER_JOB_LEASE_SECONDS``; the worker renews the lease
+while the job runs. A job whose lease has expired (its worker died) is due again, and that run counts as
+an attempt. A job's work and its completion commit in one transaction, and only while the worker still
+holds the lease; ``once(key)`` guards an effect that must not happen twice across runs.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
+import threading
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
@@ -33,8 +38,12 @@ log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "traveler_jobs"
 
 
-def job(name: str, *, max_attempts: int = 5, every: timedelta | None = None) -> Callable:
-    """Register a job function (keyword arguments only). ``every`` makes it periodic."""
+def job(name: str, *, max_attempts: int = 5, every: timedelta | None = None, atomic: bool = True) -> Callable:
+    """Register a job function (keyword arguments only). ``every`` makes it periodic.
+
+    An ``atomic`` job runs in one transaction that also records its completion. ``atomic=False`` is
+    for long jobs that commit as they go: each step guards its effect with ``once(key)``.
+    """
 
     def decorator(func):
         if name in registry.jobs and registry.jobs[name].func is not func:
@@ -45,6 +54,7 @@ def job(name: str, *, max_attempts: int = 5, every: timedelta | None = None) -> 
             module=_module_of(func),
             max_attempts=max_attempts,
             every_seconds=int(every.total_seconds()) if every else None,
+            atomic=atomic,
         )
         return func
 
@@ -79,63 +89,184 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * (2 ** (attempts - 1)), 3600))
 
 
-def _claim(worker_id: str):
+def lease_seconds() -> float:
+    return float(getattr(settings, "TRAVELER_JOB_LEASE_SECONDS", 60))
+
+
+class LeaseLost(Exception):
+    """The worker no longer holds the job: its lease expired and another worker may have it."""
+
+
+def _due():
+    from django.db.models import Q
+
     from traveler.core.models import Job
 
-    with transaction.atomic():
-        row = (
-            Job.objects.select_for_update(skip_locked=True)
-            .filter(status=Job.Status.QUEUED, run_at__lte=timezone.now())
-            .order_by("run_at", "id")
-            .first()
+    now = timezone.now()
+    return Q(status=Job.Status.QUEUED, run_at__lte=now) | Q(
+        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True), status=Job.Status.RUNNING
+    )
+
+
+def _claim(worker_id: str):
+    """Lease the next due job to ``worker_id``: a queued one, or a running one whose lease expired."""
+    from traveler.core.models import Job
+
+    while True:
+        with transaction.atomic():
+            row = (
+                Job.objects.select_for_update(skip_locked=True)
+                .filter(_due())
+                .order_by("run_at", "id")
+                .first()
+            )
+            if row is None:
+                return None
+            now = timezone.now()
+            if row.status == Job.Status.RUNNING:  # its worker stopped without finishing it
+                lost = (f"the lease of worker {row.locked_by or '?'} expired during attempt "
+                        f"{row.attempts}/{row.max_attempts} (the worker stopped)")
+                log.warning("job %s #%s: %s", row.name, row.pk, lost)
+                if row.attempts >= row.max_attempts:
+                    Job.objects.filter(pk=row.pk).update(
+                        status=Job.Status.DEAD, last_error=lost, finished_at=now, locked_by="",
+                        lease_expires_at=None,
+                    )
+                    continue
+                row.last_error = lost
+            row.status = Job.Status.RUNNING
+            row.attempts += 1
+            row.locked_by = worker_id
+            row.locked_at = now
+            row.lease_expires_at = now + timedelta(seconds=lease_seconds())
+            row.save(update_fields=["status", "attempts", "locked_by", "locked_at", "lease_expires_at",
+                                    "last_error"])
+            return row
+
+
+def _mine(row):
+    """The job row as long as this claim of it holds the lease (the attempt number identifies a claim)."""
+    from traveler.core.models import Job
+
+    return Job.objects.filter(pk=row.pk, status=Job.Status.RUNNING, locked_by=row.locked_by,
+                              attempts=row.attempts)
+
+
+def renew_lease(row) -> bool:
+    """Extend this worker's lease on ``row``; False when it was lost."""
+    return bool(_mine(row).update(lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())))
+
+
+class _Heartbeat(threading.Thread):
+    """Renews a running job's lease every third of its length, on a connection of its own."""
+
+    def __init__(self, row):
+        super().__init__(name=f"lease-{row.pk}", daemon=True)
+        self.row = row
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection as own
+
+        try:
+            while not self.stop.wait(lease_seconds() / 3):
+                try:
+                    if not renew_lease(self.row):
+                        # The job may just have finished (its completion held the row): not a loss.
+                        if not self.stop.wait(1):
+                            log.warning("job %s #%s: lease lost", self.row.name, self.row.pk)
+                        return
+                except Exception:  # a lost connection: try again next beat, the lease may still hold
+                    log.exception("job %s #%s: could not renew the lease", self.row.name, self.row.pk)
+                    own.close()
+        finally:
+            own.close()
+
+
+_current_job: threading.local = threading.local()
+
+
+def once(key: str) -> bool:
+    """Record that the effect named ``key`` happens, in the current transaction.
+
+    Returns True the first time, False when a committed transaction already recorded it: the caller
+    skips the effect. Keys are kept for ``TRAVELER_JOB_RETENTION_DAYS``.
+    """
+    from traveler.core.models import JobEffect
+
+    if not key or len(key) > 200:
+        raise ValueError("key: give 1 to 200 characters")
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {JobEffect._meta.db_table} (key, job_id, created_at) VALUES (%s, %s, now()) "
+            "ON CONFLICT (key) DO NOTHING RETURNING id",
+            [key, getattr(_current_job, "id", None)],
         )
-        if row is None:
-            return None
-        row.status = Job.Status.RUNNING
-        row.attempts += 1
-        row.locked_by = worker_id
-        row.locked_at = timezone.now()
-        row.save(update_fields=["status", "attempts", "locked_by", "locked_at"])
-        return row
+        return cur.fetchone() is not None
 
 
-def run_one(worker_id: str = "inline") -> bool:
-    """Claim and run one due job. Returns False when none was due."""
+def run_one(worker_id: str = "inline", *, heartbeat: bool = False) -> bool:
+    """Claim and run one due job. Returns False when none was due.
+
+    ``heartbeat`` renews the lease from a thread while the job runs (the worker does; inline runs in
+    tests do not need it).
+    """
     from traveler.core.models import Job
 
     row = _claim(worker_id)
     if row is None:
         return False
     spec = registry.jobs.get(row.name)
+    beat = _Heartbeat(row) if heartbeat else None
+    if beat:
+        beat.start()
+    _current_job.id = row.pk
     try:
         if spec is None:
             raise LookupError(f"no job named {row.name!r} is registered in this installation")
         with tenant_context(row.tenant):
-            with transaction.atomic():
+            if spec.atomic:
+                with transaction.atomic():
+                    spec.func(**row.args)
+                    _finish(row)
+            else:
                 spec.func(**row.args)
+                _finish(row)
+    except LeaseLost:
+        log.warning("job %s #%s: lease lost before it finished; its work was not kept", row.name, row.pk)
     except Exception as exc:  # the job failed: retry later or give up
         err = "".join(traceback.format_exception(exc))[-4000:]
         dead = row.attempts >= row.max_attempts
-        Job.objects.filter(pk=row.pk).update(
+        _mine(row).update(
             status=Job.Status.DEAD if dead else Job.Status.QUEUED,
             last_error=err,
             run_at=timezone.now() + retry_delay(row.attempts),
             finished_at=timezone.now() if dead else None,
             locked_by="",
+            lease_expires_at=None,
         )
         log.warning("job %s #%s failed (attempt %s/%s)%s", row.name, row.pk, row.attempts,
                     row.max_attempts, ": dead" if dead else "")
-    else:
-        Job.objects.filter(pk=row.pk).update(
-            status=Job.Status.SUCCEEDED, finished_at=timezone.now(), last_error="", locked_by=""
-        )
+    finally:
+        _current_job.id = None
+        if beat:
+            beat.stop.set()
+            beat.join(timeout=lease_seconds())
     return True
 
 
-def run_pending(*, limit: int = 1000, worker_id: str = "inline") -> int:
+def _finish(row) -> None:
+    from traveler.core.models import Job
+
+    if not _mine(row).update(status=Job.Status.SUCCEEDED, finished_at=timezone.now(), last_error="",
+                             locked_by="", lease_expires_at=None):
+        raise LeaseLost(row.pk)
+
+
+def run_pending(*, limit: int = 1000, worker_id: str = "inline", heartbeat: bool = False) -> int:
     """Run due jobs until none is left (or ``limit``); used by the worker and by tests."""
     done = 0
-    while done < limit and run_one(worker_id):
+    while done < limit and run_one(worker_id, heartbeat=heartbeat):
         done += 1
     return done
 
@@ -169,11 +300,33 @@ def retry_job(job_id: int) -> None:
     from traveler.core.models import Job
 
     updated = Job.objects.filter(pk=job_id, status=Job.Status.DEAD).update(
-        status=Job.Status.QUEUED, attempts=0, run_at=timezone.now(), finished_at=None
+        status=Job.Status.QUEUED, attempts=0, run_at=timezone.now(), finished_at=None, locked_by="",
+        lease_expires_at=None,
     )
     if not updated:
         raise ValueError("only a dead job can be retried")
     transaction.on_commit(_notify)
+
+
+def wait_for_notify(timeout: float) -> None:
+    """Sleep until a job is queued (NOTIFY) or ``timeout`` seconds pass.
+
+    The notification generator is always run to its end: a generator left suspended keeps the
+    connection's lock, and the next query would wait for it forever.
+    """
+    connection.ensure_connection()
+    with connection.cursor() as cur:  # again each time: the connection may be a new one
+        cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    pg = connection.connection
+    # A NOTIFY that came in with the last query's result may sit parsed in libpq, where the
+    # generator (which waits for the socket) would not see it until the timeout: take it first.
+    pg.pgconn.consume_input()
+    if pg.pgconn.notifies() is not None:
+        while pg.pgconn.notifies() is not None:
+            pass
+        return
+    for _ in pg.notifies(timeout=timeout, stop_after=1):
+        pass
 
 
 def work(*, once: bool = False, poll: float | None = None) -> None:
@@ -183,14 +336,8 @@ def work(*, once: bool = False, poll: float | None = None) -> None:
     log.warning("worker %s started", worker_id)
     while True:
         schedule_periodic()
-        run_pending(worker_id=worker_id)
+        run_pending(worker_id=worker_id, heartbeat=True)
         if once:
             return
-        connection.ensure_connection()
-        pg = connection.connection
-        with connection.cursor() as cur:
-            cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        gen = pg.notifies(timeout=poll)
-        for _ in gen:
-            break
-        time.sleep(0.01)
+        # A leased job whose worker died becomes due when its lease expires, with no NOTIFY.
+        wait_for_notify(min(poll, lease_seconds()))

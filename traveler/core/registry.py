@@ -65,6 +65,7 @@ class JobSpec:
     module: str
     max_attempts: int = 5
     every_seconds: int | None = None  # set for periodic jobs
+    atomic: bool = True  # the job's work and its completion commit together
 
 
 @dataclass

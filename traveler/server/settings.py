@@ -236,6 +236,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 TRAVELER_JOB_POLL_SECONDS = float(os.environ.get("TRAVELER_JOB_POLL_SECONDS", "2"))
+# A running job is leased to its worker, which renews the lease every third of it; a job whose lease
+# expired (its worker died) runs again.
+TRAVELER_JOB_LEASE_SECONDS = float(os.environ.get("TRAVELER_JOB_LEASE_SECONDS", "60"))
+# How long succeeded jobs and delivered events are kept before the hourly purge removes them.
+TRAVELER_JOB_RETENTION_DAYS = float(os.environ.get("TRAVELER_JOB_RETENTION_DAYS", "14"))
+TRAVELER_EVENT_RETENTION_DAYS = float(os.environ.get("TRAVELER_EVENT_RETENTION_DAYS", "30"))
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 
 class OutboxEvent(models.Model):
@@ -14,6 +16,7 @@ class OutboxEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["occurred_at"], name="core_outbox_occurred")]
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk}"
@@ -37,6 +40,9 @@ class Job(models.Model):
     run_at = models.DateTimeField()
     locked_by = models.CharField(max_length=100, blank=True, default="")
     locked_at = models.DateTimeField(null=True, blank=True)
+    # A running job belongs to its worker until then; the worker renews it while the job runs, and
+    # once it has passed the job is due again (the worker stopped).
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -46,7 +52,19 @@ class Job(models.Model):
         indexes = [
             models.Index(
                 fields=["run_at"], name="core_job_ready", condition=models.Q(status="queued")
-            )
+            ),
+            models.Index(
+                fields=["lease_expires_at"], name="core_job_leased", condition=models.Q(status="running")
+            ),
+            models.Index(
+                fields=["finished_at"], name="core_job_succeeded", condition=models.Q(status="succeeded")
+            ),
+            # The deliveries an event still waits for, so that the purge keeps the event.
+            models.Index(
+                Cast(KeyTextTransform("event_id", "args"), models.BigIntegerField()),
+                name="core_job_undelivered",
+                condition=models.Q(name="core.deliver_event") & ~models.Q(status="succeeded"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -62,3 +80,15 @@ class PeriodicSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} next at {self.next_run_at:%Y-%m-%d %H:%M}"
+
+
+class JobEffect(models.Model):
+    """An effect of a job that must not happen twice, recorded under its key by ``queue.once``
+    in the transaction that makes the effect."""
+
+    key = models.CharField(max_length=200, unique=True)
+    job_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -177,3 +177,128 @@ def test_publish_many_delivers_each_event(tenant, django_capture_on_commit_callb
         run_pending()
     assert [r[2] for r in received] == [21, 22, 23]
     assert sorted(durable_calls) == [21, 22, 23]
+
+
+# Leases ---------------------------------------------------------------------------------------------
+
+lease_runs: list = []
+
+
+@job("core.test_leased", max_attempts=2)
+def _leased(*, tag: str):
+    lease_runs.append(tag)
+
+
+def _expire(row_id: int) -> None:
+    Job.objects.filter(pk=row_id).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_a_job_whose_lease_expired_runs_again_as_a_new_attempt(db):
+    from traveler.core.queue import _claim
+
+    lease_runs.clear()
+    row = enqueue("core.test_leased", args={"tag": "a"})
+    claimed = _claim("worker-that-dies")
+    assert claimed.pk == row.pk and claimed.lease_expires_at > timezone.now()
+    assert run_pending() == 0  # leased to a live worker: not due
+    _expire(row.pk)
+    assert run_pending() == 1
+    row.refresh_from_db()
+    assert lease_runs == ["a"]
+    assert row.status == Job.Status.SUCCEEDED and row.attempts == 2 and row.lease_expires_at is None
+
+
+def test_a_job_whose_lease_expired_on_its_last_attempt_is_dead(db):
+    from traveler.core.queue import _claim
+
+    lease_runs.clear()
+    row = enqueue("core.test_leased", args={"tag": "b"}, max_attempts=1)
+    _claim("worker-that-dies")
+    _expire(row.pk)
+    assert run_pending() == 0
+    row.refresh_from_db()
+    assert lease_runs == []
+    assert row.status == Job.Status.DEAD and row.attempts == 1
+    assert "lease of worker worker-that-dies expired" in row.last_error
+
+
+def test_a_worker_that_lost_the_lease_keeps_none_of_the_work(db):
+    """Another worker took the job over (its lease had expired): the late one's work rolls back."""
+    from django.db.models import F
+
+    from traveler.core.models import JobEffect
+    from traveler.core.queue import once
+
+    @job("core.test_overtaken")
+    def overtaken(*, key: str):
+        once(key)
+        Job.objects.filter(name="core.test_overtaken", status="running").update(
+            locked_by="another-worker", attempts=F("attempts") + 1)
+
+    try:
+        row = enqueue("core.test_overtaken", args={"key": "overtaken-1"})
+        run_pending()
+    finally:
+        registry.jobs.pop("core.test_overtaken", None)
+    row.refresh_from_db()
+    assert not JobEffect.objects.filter(key="overtaken-1").exists()
+    assert row.status == Job.Status.RUNNING and row.attempts == 1  # left to the worker that holds it
+
+
+def test_once_records_an_effect_a_single_time(db):
+    from traveler.core.models import JobEffect
+    from traveler.core.queue import once
+
+    assert once("invoice:42:sent") is True
+    assert once("invoice:42:sent") is False
+    assert JobEffect.objects.filter(key="invoice:42:sent").count() == 1
+    with pytest.raises(ValueError, match="key"):
+        once("")
+
+
+# Retention ------------------------------------------------------------------------------------------
+
+@override_settings(TRAVELER_JOB_RETENTION_DAYS=7, TRAVELER_EVENT_RETENTION_DAYS=30)
+def test_purge_forgets_old_succeeded_jobs_and_delivered_events_only(tenant):
+    from traveler.core.models import JobEffect
+    from traveler.core.queue import once
+
+    assert registry.jobs["core.purge_finished"].every_seconds == 3600
+    now = timezone.now()
+    with tenant_context(tenant):
+        delivered = publish(WidgetPolished(widget_id=31))
+        undelivered = publish(WidgetPolished(widget_id=32))
+        recent = publish(WidgetPolished(widget_id=33))
+    deliveries = {e: Job.objects.get(name="core.deliver_event", args__event_id=e)
+                  for e in (delivered, undelivered, recent)}
+    Job.objects.filter(pk__in=[deliveries[delivered].pk, deliveries[recent].pk]).update(
+        status=Job.Status.SUCCEEDED, finished_at=now - timedelta(days=8))
+    Job.objects.filter(pk=deliveries[recent].pk).update(finished_at=now - timedelta(days=1))
+    Job.objects.filter(pk=deliveries[undelivered].pk).update(
+        status=Job.Status.DEAD, finished_at=now - timedelta(days=90))
+    OutboxEvent.objects.filter(pk__in=[delivered, undelivered]).update(occurred_at=now - timedelta(days=31))
+    once("old-effect")
+    once("new-effect")
+    JobEffect.objects.filter(key="old-effect").update(created_at=now - timedelta(days=8))
+
+    from traveler.core.jobs import purge_finished
+
+    purge_finished()
+    assert not Job.objects.filter(pk=deliveries[delivered].pk).exists()
+    assert Job.objects.filter(pk=deliveries[recent].pk).exists()  # inside the retention period
+    assert Job.objects.filter(pk=deliveries[undelivered].pk).exists()  # dead: an administrator decides
+    assert set(OutboxEvent.objects.filter(pk__in=[delivered, undelivered, recent]).values_list("pk", flat=True)) == {
+        undelivered, recent}
+    assert set(JobEffect.objects.filter(key__in=["old-effect", "new-effect"]).values_list("key", flat=True)) == {
+        "new-effect"}
+
+
+def test_purge_deletes_in_batches(db, monkeypatch):
+    from traveler.core import jobs as core_jobs
+
+    old = timezone.now() - timedelta(days=400)
+    Job.objects.bulk_create([Job(name="core.test_tick", status=Job.Status.SUCCEEDED, run_at=old, finished_at=old)
+                             for _ in range(7)])
+    monkeypatch.setattr(core_jobs, "PURGE_BATCH", 3)
+    core_jobs.purge_finished()
+    assert not Job.objects.filter(name="core.test_tick", finished_at=old).exists()

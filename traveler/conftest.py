@@ -19,7 +19,8 @@ from traveler.core.tests.factories import make_member, make_tenant
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    # django_db_modify_db_settings gives each pytest-xdist worker its own test database (test_traveler_gw0, ...)
     from django.test.utils import setup_databases, teardown_databases
 
     db = settings.DATABASES["default"]

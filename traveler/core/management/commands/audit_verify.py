@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from traveler.core.services.audit import audit_verify, history_count
 
@@ -7,6 +8,11 @@ class Command(BaseCommand):
     help = "Check the audit trail: exits non-zero when any history row was changed, removed or inserted out of band."
 
     def handle(self, *args, **options):
+        if "core_history" not in connection.introspection.table_names():
+            raise CommandError(
+                "this database has no audit trail yet: it was never migrated. "
+                "Run `./dev manage migrate` (or `./dev demo`) first."
+            )
         problems = audit_verify()
         total = history_count()
         if problems:

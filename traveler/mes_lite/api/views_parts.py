@@ -87,7 +87,9 @@ class PartViewSet(MesReadOnlyViewSet):
     @extend_schema(request=s.MesReasonInput, responses={200: s.PartSerializer})
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        """Release a held part back to the status it had."""
+        """Release a held part back to the status it had, with the reason it had it (a quarantined part
+        returns to quarantine, still saying what was out of specification). A reason (body or
+        ``X-Reason``) is required: 400 without one, after 409 if the part is not on hold."""
         part = self.get_object()
         data = parsed(s.MesReasonInput, request)
         return self.out(s.PartSerializer, part_release(part=part, reason=reason_of(request, data)))

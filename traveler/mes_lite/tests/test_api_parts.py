@@ -178,7 +178,7 @@ def test_hold_release_and_scrap(api, tenant, wo):
     assert r.status_code == 200 and r.json()["status"] == "pending"
     r = quality.post(f"{url}scrap/", {"reason": "cracked casting"})
     assert r.status_code == 200 and r.json()["status"] == "scrapped"
-    assert quality.post(f"{url}release/").status_code == 409
+    assert quality.post(f"{url}release/", {"reason": "again"}).status_code == 409
     assert quality.post(f"{url}hold/", {"reason": "again"}).status_code == 409
 
     reasons = [c["reason"] for c in quality.get(f"{url}history/").json()["results"][:3]]
@@ -187,6 +187,26 @@ def test_hold_release_and_scrap(api, tenant, wo):
     assert [(t["action"], t["note"]) for t in transitions] == [
         ("hold", "suspect material lot 7"), ("release", "lot cleared"), ("scrap", "cracked casting")]
     assert event_names(tenant, part_id=part.pk) == ["mes.part.held", "mes.part.released", "mes.part.scrapped"]
+
+
+def test_release_needs_a_reason_and_gives_back_the_quarantine_reason(api, tenant, wo):
+    quality = signed_in(api, tenant, roles=["qa_manager"])
+    part = parts_of(tenant, wo)[0]
+    step = route_of(tenant, wo)[0]
+    bad = readings(tenant, step)
+    bad[0]["value"] = "6.5"
+    assert advance(quality, part, step, bad).json()["result"] == "quarantined"
+    url = f"{API}/parts/{part.pk}/"
+    why = quality.get(url).json()["status_reason"]
+    assert "Out of specification" in why
+    r = quality.post(f"{url}hold/", {"reason": "MRB review"})
+    assert (r.json()["status"], r.json()["status_reason"]) == ("on_hold", "MRB review")
+    r = quality.post(f"{url}release/", {})
+    assert r.status_code == 400 and error(r)["fields"] == {"reason": ["required"]}
+    assert state(tenant, part)[0] == "on_hold"
+    r = quality.post(f"{url}release/", {}, headers={"X-Reason": "MRB: keep in quarantine"})
+    assert r.status_code == 200
+    assert (r.json()["status"], r.json()["status_reason"], r.json()["held_from_status"]) == ("quarantined", why, "")
 
 
 def test_operators_advance_but_do_not_hold_or_scrap(operator, tenant, wo):

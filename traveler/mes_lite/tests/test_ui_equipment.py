@@ -49,12 +49,13 @@ def test_equipment_is_created_with_its_next_due_date(client, tenant):
     with tenant_context(tenant):
         etype = EquipmentType.objects.get(name="Air gauge")
     r = client.post("/mes/equipment/new/", {"equipment_type": etype.pk, "name": "Air gauge 9",
-                                            "serial_number": "AG-0009", "last_calibration": "2031-01-10",
-                                            "next_calibration": ""})
+                                            "serial_number": "AG-0009", "last_calibration": "2026-01-10",
+                                            "calibration_certificate": "DAkkS 4471"})
     assert r.status_code == 302
     with tenant_context(tenant):
         eq = Equipment.objects.get(serial_number="AG-0009")
-    assert eq.next_calibration == date(2031, 1, 10) + timedelta(days=180)
+    assert eq.next_calibration == date(2026, 1, 10) + timedelta(days=180)
+    assert (eq.last_calibration_result, eq.calibration_certificate) == ("pass", "DAkkS 4471")
 
 
 def test_record_a_calibration(client, tenant):

@@ -84,7 +84,7 @@ def traveler_context(request, part: Part, *, values=None, errors=None, message=N
     focus = "scan" if blocked or not advanceable else (first_error or (fields[0]["focus_id"] if fields else "advance"))
     return {
         "state": "traveler", "part": part, "part_badge": status_badge(part), "route": route_nodes(t["route"], part),
-        "history": transition_rows(t["transitions"]),
+        "history": transition_rows(t["transitions"], t["equipment_usages"]),
         "fields": fields, "advanceable": advanceable, "equipment": _equipment_choices(chosen),
         "message": message, "blocked": blocked, "focus": focus, "scan_value": part.serial_number,
         "step": part.current_step, "step_number": _position(t["route"], part.current_step_id),

@@ -162,10 +162,39 @@ def test_advance_with_htmx_shows_the_outcome_at_once(client, tenant, wo):
     assert 'data-outcome="advanced"' in html and "Advanced to Leak test" in html  # the decimal comma is accepted
 
 
-def test_an_out_of_spec_value_quarantines_and_says_which(client, tenant, wo):
+def test_an_out_of_spec_value_is_asked_again_before_anything_is_recorded(client, tenant, wo):
     part = parts_of(tenant, wo)[0]
     first = steps_of(tenant, wo)[0]
-    r = client.post(ADVANCE, form(part, first, {definition(tenant, first, "Bore diameter"): "6.0125"}), **HTMX)
+    bore = definition(tenant, first, "Bore diameter")
+    with tenant_context(tenant):
+        before = StepTransitionLog.objects.count()
+    r = client.post(ADVANCE, form(part, first, {bore: "6.0125"}), **HTMX)
+    assert r.status_code == 200 and r.context["state"] == "traveler"
+    field = next(f for f in r.context["fields"] if f["definition"].pk == bore.pk)
+    assert (field["value"], field["confirm"]) == ("", "6.0125")  # shown empty: typed again, not just Enter
+    assert field["errors"] == ["Out of tolerance: re-enter to confirm, or correct it."]
+    assert r.context["focus"] == f"m-{bore.pk}"
+    html = r.content.decode()
+    assert f'name="confirm-m-{bore.pk}" value="6.0125"' in html and 'data-confirm="6.0125"' in html
+    with tenant_context(tenant):
+        assert StepTransitionLog.objects.count() == before
+    assert fresh(tenant, part).status == PartStatus.PENDING
+
+    # Another out-of-tolerance value: asked again, for that value.
+    r = client.post(ADVANCE, {**form(part, first, {bore: "6.0215"}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
+    assert r.context["state"] == "traveler" and r.context["fields"][0]["confirm"] == "6.0215"
+    # Corrected: advanced, nothing quarantined.
+    r = client.post(ADVANCE, {**form(part, first, {bore: "6.0025"}), f"confirm-m-{bore.pk}": "6.0215"}, **HTMX)
+    assert r.context["result"] == "advanced"
+
+
+def test_an_out_of_spec_value_confirmed_quarantines_and_says_which(client, tenant, wo):
+    part = parts_of(tenant, wo)[0]
+    first = steps_of(tenant, wo)[0]
+    bore = definition(tenant, first, "Bore diameter")
+    assert client.post(ADVANCE, form(part, first, {bore: "6.0125"}), **HTMX).context["state"] == "traveler"
+    # Re-entered (a decimal comma and a trailing zero are the same value): recorded as measured.
+    r = client.post(ADVANCE, {**form(part, first, {bore: "6,01250"}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
     assert r.status_code == 200 and r.context["result"] == "quarantined"
     assert r.context["out_of_spec"] == [{"label": "Bore diameter", "value": "6.0125 mm", "side": "above",
                                          "limits": "5.99 – 6.01 mm"}]
@@ -180,8 +209,12 @@ def test_a_failed_check_quarantines(client, tenant, wo):
     with tenant_context(tenant):
         part_advance(part=part, step=first.pk, measurements=good_readings(first))
     part = fresh(tenant, part)
-    values = {definition(tenant, second, "Leak rate"): "0.1", definition(tenant, second, "Visual"): "fail"}
+    visual = definition(tenant, second, "Visual")
+    values = {definition(tenant, second, "Leak rate"): "0.1", visual: "fail"}
     r = client.post(ADVANCE, form(part, second, values), **HTMX)
+    assert r.context["state"] == "traveler" and r.context["focus"] == f"m-{visual.pk}-pass"
+    assert 'value="fail" checked' not in r.content.decode()  # chosen again, not just confirmed
+    r = client.post(ADVANCE, {**form(part, second, values), f"confirm-m-{visual.pk}": "fail"}, **HTMX)
     assert r.context["result"] == "quarantined"
     assert [row["label"] for row in r.context["out_of_spec"]] == ["Visual"]
 

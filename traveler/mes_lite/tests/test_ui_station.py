@@ -174,6 +174,7 @@ def test_an_out_of_spec_value_is_asked_again_before_anything_is_recorded(client,
     assert (field["value"], field["confirm"]) == ("", "6.0125")  # shown empty: typed again, not just Enter
     assert field["errors"] == ["Out of tolerance: re-enter to confirm, or correct it."]
     assert r.context["focus"] == f"m-{bore.pk}"
+    assert r.context["message"].startswith("Bore diameter 6.0125 mm: out of tolerance.")
     html = r.content.decode()
     assert f'name="confirm-m-{bore.pk}" value="6.0125"' in html and 'data-confirm="6.0125"' in html
     with tenant_context(tenant):
@@ -324,3 +325,16 @@ def test_qa_inspectors_use_the_station_too(tenant):
     part = parts_of(tenant, wo)[0]
     r = signed_in(make_member(tenant, roles=["qa_inspector"]), tenant).get(STATION, {"serial": part.serial_number})
     assert r.status_code == 200 and r.context["part"].pk == part.pk
+
+
+def test_a_confirmed_value_stays_confirmed_when_the_advance_is_blocked(client, tenant, wo):
+    part = parts_of(tenant, wo)[0]
+    first = steps_of(tenant, wo)[0]
+    bore = definition(tenant, first, "Bore diameter")
+    overdue, ok = make_equipment(tenant, overdue=True), make_equipment(tenant)
+    data = {**form(part, first, {bore: "6.0125"}, equipment=overdue), f"confirm-m-{bore.pk}": "6.0125"}
+    r = client.post(ADVANCE, data, **HTMX)
+    assert r.status_code == 409 and r.context["blocked"]
+    assert f'name="confirm-m-{bore.pk}" value="6.0125"' in r.content.decode()
+    r = client.post(ADVANCE, {**data, "equipment": ok.pk}, **HTMX)
+    assert r.context["result"] == "quarantined"

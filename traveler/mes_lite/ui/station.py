@@ -265,10 +265,11 @@ class StationAdvance(ShellView):
         if pending:
             # Nothing recorded yet: the field again, empty, to be typed once more (or corrected).
             shown = {k: ("" if k in {f"m-{pk}" for pk in pending} else v) for k, v in values.items()}
-            labels = ", ".join(d.label for d in definitions if d.pk in pending)
+            entered = ", ".join(f"{d.label} {confirm[f'm-{d.pk}']} {d.unit}".strip() for d in definitions
+                                if d.pk in pending)
             return respond(request, traveler_context(
                 request, part, values=shown, errors={pk: [CONFIRM] for pk in pending}, confirm=confirm,
-                message=f"{labels}: out of tolerance. Re-enter to confirm (the part is then quarantined), "
+                message=f"{entered}: out of tolerance. Re-enter to confirm (the part is then quarantined), "
                         "or correct it."))
         try:
             out = part_advance(part=part, step=step_id, measurements=readings, equipment=equipment or None,

@@ -8,7 +8,8 @@ from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import make_company, make_member
 from traveler.core.tests.test_ui_shell import signed_in
 from traveler.mes_lite.choices import PartStatus
-from traveler.mes_lite.models import MeasurementDefinition, Part, StepTransitionLog
+from traveler.mes_lite.models import EquipmentType, MeasurementDefinition, Part, StepTransitionLog
+from traveler.mes_lite.services.equipment import equipment_create
 from traveler.mes_lite.services.parts import part_advance
 from traveler.mes_lite.services.routing import route_steps
 from traveler.mes_lite.tests.factories import good_readings, make_equipment, make_order, make_work_order
@@ -338,3 +339,17 @@ def test_a_confirmed_value_stays_confirmed_when_the_advance_is_blocked(client, t
     assert f'name="confirm-m-{bore.pk}" value="6.0125"' in r.content.decode()
     r = client.post(ADVANCE, {**data, "equipment": ok.pk}, **HTMX)
     assert r.context["result"] == "quarantined"
+
+
+def test_a_never_calibrated_gauge_is_listed_apart_and_blocks(client, tenant, wo):
+    part = parts_of(tenant, wo)[0]
+    first = steps_of(tenant, wo)[0]
+    with tenant_context(tenant):
+        etype = EquipmentType.objects.create(name="Micrometer", calibration_interval_days=365)
+        never = equipment_create(data={"equipment_type": etype, "name": "Micrometer 4", "serial_number": "MM-4"})
+    r = client.get(STATION, {"serial": part.serial_number})
+    assert [i["equipment"].pk for i in r.context["equipment"]["overdue"]] == [never.pk]
+    assert "⚠ NOT CALIBRATED · Micrometer 4" in r.content.decode()
+    r = client.post(ADVANCE, form(part, first, {definition(tenant, first, "Bore diameter"): "6.001"}, never), **HTMX)
+    assert r.status_code == 409 and "Not calibrated: Micrometer 4 (MM-4) never calibrated" in r.content.decode()
+    assert fresh(tenant, part).status == PartStatus.PENDING

@@ -60,11 +60,13 @@ def calibration(equipment, today: date | None = None) -> dict[str, Any]:
     due = equipment.next_calibration
     refusal = equipment.calibration_refusal(today)
     if refusal and not equipment.calibration_overdue(today):
-        return {"state": "overdue", "label": capfirst(refusal), "badge": "badge-dead", "due": due}
+        return {"state": "overdue", "label": capfirst(refusal), "badge": "badge-dead", "due": due,
+                "flag": "NOT CALIBRATED"}
     if due is None:
         return {"state": "none", "label": "No calibration due", "badge": "badge-archived", "due": None}
     if due < today:
-        return {"state": "overdue", "label": f"Overdue since {due:%Y-%m-%d}", "badge": "badge-dead", "due": due}
+        return {"state": "overdue", "label": f"Overdue since {due:%Y-%m-%d}", "badge": "badge-dead", "due": due,
+                "flag": "OVERDUE"}
     if due <= today + timedelta(days=DUE_SOON_DAYS):
         return {"state": "due_soon", "label": f"Due soon: {due:%Y-%m-%d}", "badge": "badge-queued", "due": due}
     return {"state": "ok", "label": f"Calibrated, due {due:%Y-%m-%d}", "badge": "badge-success", "due": due}

@@ -106,8 +106,11 @@ class PartViewSet(MesReadOnlyViewSet):
     @action(detail=True, methods=["get"])
     def traveler(self, request, pk=None):
         """The part's digital traveler: its route with the current step, every transition, every
-        measurement, and what is measured at the step it is at."""
-        return self.out(s.TravelerSerializer, part_traveler(part=self.get_object()))
+        measurement, the equipment used (not for customers), and what is measured at the step it is at."""
+        traveler = part_traveler(part=self.get_object())
+        if self.request._request.access.is_customer:
+            traveler["equipment_usages"] = []  # which gauges were used is internal, like who used them
+        return self.out(s.TravelerSerializer, traveler)
 
 
 @extend_schema(tags=TAGS)

@@ -62,11 +62,16 @@ def equipment_create(*, data: dict, reason: str | None = None) -> Equipment:
                            "it is not given.", fields={"next_calibration": ["computed, not given"]})
     data.pop("next_calibration", None)
     calibrated_on = data.pop("last_calibration", None)
-    result = data.pop("last_calibration_result", None) or CalibrationResult.PASS
+    result = data.pop("last_calibration_result", "")
     certificate = data.pop("calibration_certificate", "")
     etype = data.get("equipment_type")
-    if calibrated_on is not None and isinstance(etype, EquipmentType):
-        data.update(_calibration(etype, calibrated_on=calibrated_on, result=result, certificate=certificate))
+    if calibrated_on is None:
+        if result or certificate:
+            raise InvalidInput("A calibration result or certificate needs the calibration's date.",
+                               fields={"last_calibration": ["required with a result or certificate"]})
+    elif isinstance(etype, EquipmentType):
+        data.update(_calibration(etype, calibrated_on=calibrated_on, result=result or CalibrationResult.PASS,
+                                 certificate=certificate))
     return record_create(Equipment, data=data, reason=reason)
 
 

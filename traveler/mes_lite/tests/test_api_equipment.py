@@ -7,10 +7,18 @@ import pytest
 from django.utils import timezone
 
 from traveler.core.tenancy import tenant_context
+from traveler.core.tests.factories import ApiClient, make_company
 from traveler.mes_lite.models import EquipmentType, EquipmentUsage
 from traveler.mes_lite.services.equipment import equipment_create
+from traveler.mes_lite.services.parts import part_advance
 from traveler.mes_lite.tests.api_helpers import API, error, parts_of, readings, route_of, signed_in, written
-from traveler.mes_lite.tests.factories import make_equipment, make_process, make_work_order
+from traveler.mes_lite.tests.factories import (
+    good_readings,
+    make_equipment,
+    make_order,
+    make_process,
+    make_work_order,
+)
 
 
 @pytest.fixture
@@ -225,3 +233,25 @@ def test_usage_per_gauge_and_on_the_traveler(quality, tenant):
     traveler = quality.get(f"{API}/parts/{second.pk}/traveler/").json()
     used = [(u["equipment"], u["equipment_serial_number"], u["step"]) for u in traveler["equipment_usages"]]
     assert sorted(used) == sorted([(gauge.pk, gauge.serial_number, step.pk), (spare.pk, spare.serial_number, step.pk)])
+
+
+def test_a_customer_traveler_does_not_show_the_equipment(api, tenant):
+    gauge = make_equipment(tenant)
+    company = make_company(tenant)
+    wo = make_work_order(tenant, order=make_order(tenant, company=company), quantity=1)
+    part = parts_of(tenant, wo)[0]
+    step = route_of(tenant, wo)[0]
+    with tenant_context(tenant):
+        part_advance(part=part, step=step.pk, measurements=good_readings(step), equipment=[gauge.pk])
+    staff = signed_in(ApiClient(), tenant, roles=["qa_manager"])
+    assert len(staff.get(f"{API}/parts/{part.pk}/traveler/").json()["equipment_usages"]) == 1
+    customer = signed_in(api, tenant, roles=["customer"], company=company)
+    traveler = customer.get(f"{API}/parts/{part.pk}/traveler/").json()
+    assert traveler["equipment_usages"] == [] and traveler["transitions"]
+
+
+def test_a_calibration_certificate_needs_its_date(quality, tenant):
+    etype = _etype(tenant)
+    r = quality.post(f"{API}/equipment/", {"equipment_type": etype.pk, "name": "Gauge", "serial_number": "G-9",
+                                           "calibration_certificate": "C-1"})
+    assert r.status_code == 400 and list(error(r)["fields"]) == ["last_calibration"]

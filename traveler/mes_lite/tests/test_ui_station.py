@@ -182,6 +182,9 @@ def test_an_out_of_spec_value_is_asked_again_before_anything_is_recorded(client,
         assert StepTransitionLog.objects.count() == before
     assert fresh(tenant, part).status == PartStatus.PENDING
 
+    # Advanced again without typing it: still asked for, with the first entry kept.
+    r = client.post(ADVANCE, {**form(part, first, {bore: ""}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
+    assert r.status_code == 400 and r.context["fields"][0]["confirm"] == "6.0125"
     # Another out-of-tolerance value: asked again, for that value.
     r = client.post(ADVANCE, {**form(part, first, {bore: "6.0215"}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
     assert r.context["state"] == "traveler" and r.context["fields"][0]["confirm"] == "6.0215"

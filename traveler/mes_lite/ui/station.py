@@ -214,6 +214,9 @@ def _unconfirmed(definitions, post, values: dict) -> tuple[dict[str, str], set[i
     for d in definitions:
         name = f"m-{d.pk}"
         raw = values.get(name, "")
+        if not raw and post.get(f"confirm-{name}", "").strip():
+            entries[name] = post[f"confirm-{name}"].strip()  # still to be re-entered: keep the first entry
+            continue
         if not raw or not _out_of_tolerance(d, raw):
             continue
         entries[name] = raw

@@ -184,7 +184,8 @@ def test_an_out_of_spec_value_is_asked_again_before_anything_is_recorded(client,
 
     # Advanced again without typing it: still asked for, with the first entry kept.
     r = client.post(ADVANCE, {**form(part, first, {bore: ""}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
-    assert r.status_code == 400 and r.context["fields"][0]["confirm"] == "6.0125"
+    assert r.context["state"] == "traveler" and r.context["fields"][0]["confirm"] == "6.0125"
+    assert r.context["fields"][0]["errors"] == ["Out of tolerance: re-enter to confirm, or correct it."]
     # Another out-of-tolerance value: asked again, for that value.
     r = client.post(ADVANCE, {**form(part, first, {bore: "6.0215"}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
     assert r.context["state"] == "traveler" and r.context["fields"][0]["confirm"] == "6.0215"
@@ -356,3 +357,21 @@ def test_a_never_calibrated_gauge_is_listed_apart_and_blocks(client, tenant, wo)
     r = client.post(ADVANCE, form(part, first, {definition(tenant, first, "Bore diameter"): "6.001"}, never), **HTMX)
     assert r.status_code == 409 and "Not calibrated: Micrometer 4 (MM-4) never calibrated" in r.content.decode()
     assert fresh(tenant, part).status == PartStatus.PENDING
+
+
+def test_an_optional_out_of_spec_value_is_not_dropped_by_leaving_it_empty(client, tenant, wo):
+    part = parts_of(tenant, wo)[0]
+    first, second, _ = steps_of(tenant, wo)
+    with tenant_context(tenant):
+        part_advance(part=part, step=first.pk, measurements=good_readings(first))
+    part = fresh(tenant, part)
+    leak, visual = definition(tenant, second, "Leak rate"), definition(tenant, second, "Visual")
+    note = definition(tenant, second, "Note length")  # optional, in spec 0 – 2
+    values = {leak: "0.1", visual: "pass", note: "5"}
+    r = client.post(ADVANCE, form(part, second, values), **HTMX)
+    assert r.context["state"] == "traveler" and r.context["focus"] == f"m-{note.pk}"
+    r = client.post(ADVANCE, {**form(part, second, {**values, note: ""}), f"confirm-m-{note.pk}": "5"}, **HTMX)
+    assert r.context["state"] == "traveler"  # asked again, not advanced without it
+    assert fresh(tenant, part).current_step_id == second.pk
+    r = client.post(ADVANCE, {**form(part, second, {**values, note: "1.5"}), f"confirm-m-{note.pk}": "5"}, **HTMX)
+    assert r.context["result"] == "advanced"

@@ -215,7 +215,9 @@ def _unconfirmed(definitions, post, values: dict) -> tuple[dict[str, str], set[i
         name = f"m-{d.pk}"
         raw = values.get(name, "")
         if not raw and post.get(f"confirm-{name}", "").strip():
-            entries[name] = post[f"confirm-{name}"].strip()  # still to be re-entered: keep the first entry
+            # Left empty: still to be re-entered or corrected (an optional value is not dropped silently).
+            entries[name] = post[f"confirm-{name}"].strip()
+            pending.add(d.pk)
             continue
         if not raw or not _out_of_tolerance(d, raw):
             continue

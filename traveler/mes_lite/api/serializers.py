@@ -267,7 +267,8 @@ class PartSerializer(RecordSerializer):
 
     class Meta:
         model = Part
-        fields = ["id", "serial_number", "status", "status_reason", "held_from_status", "part_type", "part_number",
+        fields = ["id", "serial_number", "status", "status_reason", "held_from_status", "held_from_reason",
+                  "part_type", "part_number",
                   "process", "current_step", "current_step_name", "work_order", "work_order_number", "order",
                   "order_number", "version", "created_at", "updated_at", "archived_at"]
 

@@ -207,6 +207,7 @@ def test_release_needs_a_reason_and_gives_back_the_quarantine_reason(api, tenant
     assert "Out of specification" in why
     r = quality.post(f"{url}hold/", {"reason": "MRB review"})
     assert (r.json()["status"], r.json()["status_reason"]) == ("on_hold", "MRB review")
+    assert (r.json()["held_from_status"], r.json()["held_from_reason"]) == ("quarantined", why)
     r = quality.post(f"{url}release/", {})
     assert r.status_code == 400 and error(r)["fields"] == {"reason": ["required"]}
     assert state(tenant, part)[0] == "on_hold"

@@ -15,4 +15,5 @@ class MesLiteConfig(ModuleConfig):
         "OrderStatusEnum": "traveler.mes_lite.choices.OrderStatus",
         "MeasurementKindEnum": "traveler.mes_lite.choices.MeasurementKind",
         "TransitionActionEnum": "traveler.mes_lite.choices.TransitionAction",
+        "CalibrationResultEnum": "traveler.mes_lite.choices.CalibrationResult",
     }

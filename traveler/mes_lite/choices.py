@@ -39,6 +39,11 @@ class MeasurementKind(models.TextChoices):
     PASS_FAIL = "pass_fail", "Pass / fail"
 
 
+class CalibrationResult(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail: may not be used until calibrated again"
+
+
 class EdgeKind(models.TextChoices):
     NEXT = "next", "Next step"
     REWORK = "rework", "Rework loop"

@@ -42,12 +42,29 @@ declare_permissions(
 )
 
 
-def calibration_guard(*, equipment, today, **context) -> str | None:
+def calibration_guard(*, equipment, measured=(), today, **context) -> str | None:
+    """Refuse equipment that may not be used (overdue, never calibrated though its type needs it, failed
+    its last calibration), and a measurement whose definition names an equipment type recorded without
+    equipment of that type."""
+    reasons = []
     overdue = [e for e in equipment if e.calibration_overdue(today)]
     if overdue:
         names = ", ".join(f"{e.name} ({e.serial_number}, due {e.next_calibration:%Y-%m-%d})" for e in overdue)
-        return f"Calibration overdue: {names}. Use calibrated equipment or have it calibrated first."
-    return None
+        reasons.append(f"Calibration overdue: {names}. Use calibrated equipment or have it calibrated first.")
+    other = [(e, why) for e in equipment if e not in overdue and (why := e.calibration_refusal(today))]
+    if other:
+        names = ", ".join(f"{e.name} ({e.serial_number}) {why}" for e, why in other)
+        reasons.append(f"Not calibrated: {names}. Use calibrated equipment or record a passed calibration first.")
+    types = {e.equipment_type_id for e in equipment}
+    missing: dict[int, list[str]] = {}
+    for d in measured:
+        if d.equipment_type_id and d.equipment_type_id not in types:
+            missing.setdefault(d.equipment_type_id, []).append(d.label)
+    for type_id, labels in missing.items():
+        name = next(d.equipment_type.name for d in measured if d.equipment_type_id == type_id)
+        reasons.append(f"{', '.join(labels)} {'is' if len(labels) == 1 else 'are'} measured with a {name}: "
+                       f"choose the {name} you used.")
+    return " ".join(reasons) or None
 
 
 add_guard("mes.part.advance", calibration_guard)

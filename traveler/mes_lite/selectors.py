@@ -11,6 +11,7 @@ from traveler.core.access import Access, visible
 from traveler.core.errors import InvalidInput
 from traveler.mes_lite.choices import PartStatus
 from traveler.mes_lite.models import (
+    EquipmentUsage,
     MeasurementDefinition,
     Order,
     Part,
@@ -97,6 +98,8 @@ def part_traveler(*, part: Part) -> dict:
                        .order_by("transition_time", "pk"))
     measurements = list(StepMeasurement.objects.filter(part=part).select_related("definition")
                         .order_by("recorded_at", "pk"))
+    usages = list(EquipmentUsage.objects.filter(part=part).select_related("equipment", "step", "operator")
+                  .order_by("start_time", "pk"))
     current_index = next((i for i, s in enumerate(route) if s.pk == part.current_step_id), None)
     return {
         "part": part,
@@ -106,4 +109,5 @@ def part_traveler(*, part: Part) -> dict:
         "required_here": [d for d in defs if d.step_id == part.current_step_id],
         "transitions": transitions,
         "measurements": measurements,
+        "equipment_usages": usages,
     }

@@ -10,10 +10,11 @@ from rest_framework import serializers
 
 from traveler.core.api.base import ChangeInput, RecordSerializer
 from traveler.core.models import Company
-from traveler.mes_lite.choices import MeasurementKind, PartStatus
+from traveler.mes_lite.choices import CalibrationResult, MeasurementKind, PartStatus
 from traveler.mes_lite.models import (
     Equipment,
     EquipmentType,
+    EquipmentUsage,
     MeasurementDefinition,
     Order,
     Part,
@@ -114,7 +115,7 @@ class MeasurementDefinitionSerializer(RecordSerializer):
     class Meta:
         model = MeasurementDefinition
         fields = ["id", "step", "sequence", "label", "kind", "unit", "nominal", "upper_tol", "lower_tol",
-                  "lower_limit", "upper_limit", "required", "version", "archived_at"]
+                  "lower_limit", "upper_limit", "required", "equipment_type", "version", "archived_at"]
 
 
 class MeasurementDefinitionInput(MesReasonInput):
@@ -128,6 +129,10 @@ class MeasurementDefinitionInput(MesReasonInput):
                                          help_text="Allowed deviation below nominal (0 or more).")
     required = serializers.BooleanField(default=True)
     sequence = serializers.IntegerField(required=False, min_value=1)
+    equipment_type = serializers.PrimaryKeyRelatedField(
+        queryset=_active(EquipmentType), required=False, allow_null=True,
+        help_text="Measured with equipment of this type: an advance recording it must name calibrated "
+                  "equipment of the type (else 409 blocked).")
 
 
 class RouteEntrySerializer(serializers.Serializer):
@@ -262,7 +267,8 @@ class PartSerializer(RecordSerializer):
 
     class Meta:
         model = Part
-        fields = ["id", "serial_number", "status", "status_reason", "held_from_status", "part_type", "part_number",
+        fields = ["id", "serial_number", "status", "status_reason", "held_from_status", "held_from_reason",
+                  "part_type", "part_number",
                   "process", "current_step", "current_step_name", "work_order", "work_order_number", "order",
                   "order_number", "version", "created_at", "updated_at", "archived_at"]
 
@@ -361,6 +367,27 @@ class MeasurementSerializer(RecordSerializer):
         return data
 
 
+class EquipmentUsageSerializer(serializers.ModelSerializer):
+    """One use of a gauge: on which part, at which step, by whom, when."""
+
+    equipment_name = serializers.CharField(source="equipment.name", read_only=True)
+    equipment_serial_number = serializers.CharField(source="equipment.serial_number", read_only=True)
+    serial_number = serializers.CharField(source="part.serial_number", read_only=True)
+    step_name = serializers.CharField(source="step.name", read_only=True)
+    operator = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EquipmentUsage
+        fields = ["id", "equipment", "equipment_name", "equipment_serial_number", "part", "serial_number", "step",
+                  "step_name", "transition", "operator", "start_time"]
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_operator(self, obj) -> dict | None:
+        if obj.operator_id is None or self.context.get("hide_people"):
+            return None
+        return {"id": obj.operator_id, "name": obj.operator.full_name}
+
+
 class TravelerRouteEntrySerializer(serializers.Serializer):
     step = StepSerializer()
     state = serializers.ChoiceField(choices=["done", "current", "ahead"])
@@ -374,6 +401,7 @@ class TravelerSerializer(serializers.Serializer):
                                                     help_text="What is measured at the part's current step.")
     transitions = TransitionSerializer(many=True)
     measurements = MeasurementSerializer(many=True)
+    equipment_usages = EquipmentUsageSerializer(many=True, help_text="The equipment used at each step.")
 
 
 # Equipment -------------------------------------------------------------------------------------
@@ -395,26 +423,44 @@ class EquipmentTypeInput(ChangeInput, serializers.ModelSerializer):
 class EquipmentSerializer(RecordSerializer):
     equipment_type_name = serializers.CharField(source="equipment_type.name", read_only=True)
     calibration_overdue = serializers.SerializerMethodField()
+    usable = serializers.SerializerMethodField(help_text="May be used today (the calibration guard lets it pass).")
+    unusable_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = Equipment
         fields = ["id", "equipment_type", "equipment_type_name", "name", "serial_number", "last_calibration",
-                  "next_calibration", "calibration_overdue", "version", "created_at", "updated_at", "archived_at"]
+                  "last_calibration_result", "calibration_certificate", "next_calibration", "calibration_overdue",
+                  "usable", "unusable_reason", "version", "created_at", "updated_at", "archived_at"]
 
     def get_calibration_overdue(self, obj) -> bool:
         return obj.calibration_overdue()
 
+    def get_usable(self, obj) -> bool:
+        return obj.calibration_refusal() is None
+
+    def get_unusable_reason(self, obj) -> str | None:
+        return obj.calibration_refusal()
+
 
 class EquipmentInput(ChangeInput, serializers.ModelSerializer):
+    """Calibration fields are taken on create only (the calibration it arrives with; the due date is
+    computed); afterwards POST calibrate/ records one, and a change naming them answers 400."""
+
     equipment_type = serializers.PrimaryKeyRelatedField(queryset=_active(EquipmentType))
 
     class Meta:
         model = Equipment
-        fields = ["equipment_type", "name", "serial_number", "last_calibration", "next_calibration", "version",
-                  "reason"]
+        fields = ["equipment_type", "name", "serial_number", "last_calibration", "last_calibration_result",
+                  "calibration_certificate", "next_calibration", "version", "reason"]
         validators = []
+        extra_kwargs = {"next_calibration": {"help_text": "Not accepted: follows from the calibration."}}
 
 
 class CalibrateInput(MesReasonInput):
-    calibrated_on = serializers.DateField(help_text="When it was calibrated (not in the future).")
+    calibrated_on = serializers.DateField(help_text="When it was calibrated (not in the future, not before the last).")
+    result = serializers.ChoiceField(choices=CalibrationResult.choices, default=CalibrationResult.PASS,
+                                     help_text="fail: the equipment may not be used until it passes a calibration.")
+    certificate = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                        help_text="The calibration certificate's reference.")
     version = serializers.IntegerField(required=False, help_text="The version you read (or send If-Match).")
+

@@ -87,7 +87,9 @@ class PartViewSet(MesReadOnlyViewSet):
     @extend_schema(request=s.MesReasonInput, responses={200: s.PartSerializer})
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        """Release a held part back to the status it had."""
+        """Release a held part back to the status it had, with the reason it had it (a quarantined part
+        returns to quarantine, still saying what was out of specification). A reason (body or
+        ``X-Reason``) is required: 400 without one, after 409 if the part is not on hold."""
         part = self.get_object()
         data = parsed(s.MesReasonInput, request)
         return self.out(s.PartSerializer, part_release(part=part, reason=reason_of(request, data)))
@@ -104,8 +106,11 @@ class PartViewSet(MesReadOnlyViewSet):
     @action(detail=True, methods=["get"])
     def traveler(self, request, pk=None):
         """The part's digital traveler: its route with the current step, every transition, every
-        measurement, and what is measured at the step it is at."""
-        return self.out(s.TravelerSerializer, part_traveler(part=self.get_object()))
+        measurement, the equipment used (not for customers), and what is measured at the step it is at."""
+        traveler = part_traveler(part=self.get_object())
+        if self.request._request.access.is_customer:
+            traveler["equipment_usages"] = []  # which gauges were used is internal, like who used them
+        return self.out(s.TravelerSerializer, traveler)
 
 
 @extend_schema(tags=TAGS)

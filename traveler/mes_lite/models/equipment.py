@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from traveler.core.models import TenantModel
+from traveler.mes_lite.choices import CalibrationResult
 
 
 class EquipmentType(TenantModel):
@@ -24,13 +25,18 @@ class EquipmentType(TenantModel):
 
 
 class Equipment(TenantModel):
-    """A gauge, fixture or machine. Past its calibration due date it may not be used."""
+    """A gauge, fixture or machine. When its type needs calibration, it may be used only once calibrated,
+    with a passed last calibration, and not past its due date. The calibration fields change only through
+    ``equipment_calibrate`` (who recorded it is in the record's history)."""
 
     equipment_type = models.ForeignKey(EquipmentType, on_delete=models.PROTECT, related_name="equipment")
     name = models.CharField(max_length=200)
     serial_number = models.CharField(max_length=100)
     last_calibration = models.DateField(null=True, blank=True)
     next_calibration = models.DateField(null=True, blank=True, help_text="Calibration due date.")
+    last_calibration_result = models.CharField(max_length=10, choices=CalibrationResult.choices, blank=True)
+    calibration_certificate = models.CharField(max_length=200, blank=True,
+                                               help_text="Reference of the last calibration's certificate.")
 
     class Meta:
         ordering = ["name"]
@@ -43,6 +49,18 @@ class Equipment(TenantModel):
     def calibration_overdue(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
         return self.next_calibration is not None and self.next_calibration < today
+
+    def calibration_refusal(self, today: datetime.date | None = None) -> str | None:
+        """Why this equipment may not be used today (None: it may)."""
+        if self.calibration_overdue(today):
+            return f"calibration overdue since {self.next_calibration:%Y-%m-%d}"
+        if not self.equipment_type.calibration_interval_days:
+            return None  # its type needs no calibration
+        if self.last_calibration is None or self.next_calibration is None:
+            return "never calibrated"
+        if self.last_calibration_result == CalibrationResult.FAIL:
+            return f"failed its calibration of {self.last_calibration:%Y-%m-%d}"
+        return None
 
 
 class EquipmentUsage(TenantModel):

@@ -22,6 +22,9 @@ class Part(TenantModel):
     work_order = models.ForeignKey("mes_lite.WorkOrder", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="parts", db_index=False)
     held_from_status = models.CharField(max_length=20, choices=PartStatus.choices, blank=True)
+    # While on hold: why the part had the status it was held from (a quarantine's reason), given back
+    # to it on release. ``status_reason`` meanwhile says why it is on hold.
+    held_from_reason = models.TextField(blank=True)
     status_reason = models.TextField(blank=True)
 
     customer_company_path = "order__company"

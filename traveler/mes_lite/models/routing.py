@@ -107,6 +107,9 @@ class MeasurementDefinition(TenantModel):
     upper_tol = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
     lower_tol = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
     required = models.BooleanField(default=True)
+    equipment_type = models.ForeignKey("mes_lite.EquipmentType", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", help_text="Measured with equipment of this type: an "
+                                       "advance that records it must name calibrated equipment of the type.")
 
     class Meta:
         ordering = ["step", "sequence", "pk"]

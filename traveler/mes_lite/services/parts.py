@@ -3,7 +3,7 @@ scrap, complete; one part at a time or many parts of a work order at one step in
 
 Every transition writes a StepTransitionLog row and publishes an event. Before any advance, the
 guards registered for ``"mes.part.advance"`` run with ``parts``, ``step``, ``equipment``,
-``operator`` and ``today``; any reason they give blocks the advance (MES Lite itself registers the
+``measured`` (the measurement definitions recorded), ``operator`` and ``today``; any reason they give blocks the advance (MES Lite itself registers the
 calibration guard; later modules add training, sampling and open dispositions).
 """
 
@@ -136,7 +136,8 @@ def _equipment(ids: Any) -> list[Equipment]:
         return []
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise InvalidInput("equipment must be a list of ids.", fields={"equipment": ["list of ids"]})
-    found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids, archived_at__isnull=True)}
+    found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids, archived_at__isnull=True)
+                                              .select_related("equipment_type")}
     unknown = [i for i in ids if i not in found]
     if unknown:
         raise InvalidInput(f"Unknown equipment: {', '.join(map(str, unknown))}.", fields={"equipment": ["unknown"]})
@@ -163,13 +164,14 @@ def _advance(*, parts: list[Part], step: Step, measurements: list[Any], equipmen
     show their new state afterwards; ``step`` carries ``next_step_id`` (see ``_step``)."""
     # Ordered explicitly: the default ordering (by step, then process, ...) would join three tables.
     definitions = {d.pk: d for d in MeasurementDefinition.objects.filter(step=step, archived_at__isnull=True)
-                   .order_by("sequence", "pk")}
+                   .select_related("equipment_type").order_by("sequence", "pk")}
     per_part = [_readings(step, definitions, raw, prefix) for raw, prefix in zip(measurements, prefixes, strict=True)]
     equipment = _equipment(equipment_ids)
     operator = current_actor()
     now = timezone.now()
-    refusals = guard_refusals("mes.part.advance", parts=parts, step=step, equipment=equipment, operator=operator,
-                              today=timezone.localdate())
+    measured = list({r.definition.pk: r.definition for readings in per_part for r in readings}.values())
+    refusals = guard_refusals("mes.part.advance", parts=parts, step=step, equipment=equipment, measured=measured,
+                              operator=operator, today=timezone.localdate())
     if refusals:
         raise Blocked(" ".join(refusals), fields={"guards": refusals})
     following = step.next_step_id
@@ -332,21 +334,27 @@ def _part_filter(ids, serials):
 
 def _simple(part: Part, *, action: str, to_status: str, reason: str | None, event, reason_required: bool,
             held_from: str = "") -> Part:
-    if reason_required and not (reason or "").strip():
-        raise InvalidInput("Give a reason.", fields={"reason": ["required"]})
     with transaction.atomic(), audit_reason(reason):
         locked = _locked(part.pk)
-        _check_at(locked, None, action)
-        if action == TransitionAction.RELEASE:
+        _check_at(locked, None, action)  # first: a release of a scrapped part says it is scrapped
+        if reason_required and not (reason or "").strip():
+            raise InvalidInput("Give a reason.", fields={"reason": ["required"]})
+        status_reason, held_from_status, held_from_reason = reason or "", "", ""
+        if action == TransitionAction.HOLD:
+            held_from_status, held_from_reason = locked.status, locked.status_reason
+        elif action == TransitionAction.RELEASE:
+            # Back to the status it was held from, and to the reason it had it (a quarantined part stays
+            # quarantined for what was out of specification); the release's reason goes to the log.
             to_status = locked.held_from_status or PartStatus.IN_PROCESS
+            status_reason = locked.held_from_reason
         now = timezone.now()
         log = StepTransitionLog.objects.create(
             part=locked, action=action, from_step=locked.current_step, to_step=locked.current_step,
             from_status=locked.status, to_status=to_status, operator=current_actor(), transition_time=now,
             note=reason or "")
         Part.objects.filter(pk=locked.pk).update(
-            status=to_status, held_from_status=locked.status if action == TransitionAction.HOLD else "",
-            status_reason=reason or "", version=F("version") + 1, updated_at=now)
+            status=to_status, held_from_status=held_from_status, held_from_reason=held_from_reason,
+            status_reason=status_reason, version=F("version") + 1, updated_at=now)
         publish_many([_event(event, locked, log.from_step_id, log.to_step_id, to_status)])
     part.refresh_from_db()
     return part
@@ -357,9 +365,10 @@ def part_hold(*, part: Part, reason: str | None) -> Part:
                    reason_required=True)
 
 
-def part_release(*, part: Part, reason: str | None = None) -> Part:
+def part_release(*, part: Part, reason: str | None) -> Part:
+    """Release a held part to the status (and the reason for it) it had before the hold."""
     return _simple(part, action=TransitionAction.RELEASE, to_status="", reason=reason, event=PartReleased,
-                   reason_required=False)
+                   reason_required=True)
 
 
 def part_scrap(*, part: Part, reason: str | None) -> Part:

@@ -211,7 +211,8 @@ def process_new_version(*, process: Process, reason: str | None = None) -> Proce
                                     kind=edge.kind)
         MeasurementDefinition.objects.bulk_create([
             MeasurementDefinition(step=mapping[d.step_id], sequence=d.sequence, label=d.label, kind=d.kind, unit=d.unit,
-                                  nominal=d.nominal, upper_tol=d.upper_tol, lower_tol=d.lower_tol, required=d.required)
+                                  nominal=d.nominal, upper_tol=d.upper_tol, lower_tol=d.lower_tol, required=d.required,
+                                  equipment_type_id=d.equipment_type_id)
             for d in MeasurementDefinition.objects.filter(step__process=process, archived_at__isnull=True)
         ])
     return new

@@ -1,10 +1,16 @@
 """Parts through the HTTP API: advance with measurements and equipment, quarantine, hold, release,
 scrap, scanner stations, bulk advance, the traveler, and every bad input refused with nothing written."""
 
-import pytest
+import threading
+import time
 
+import pytest
+from django.db import connection
+
+from traveler.core.registry import add_guard, registry
 from traveler.core.tenancy import tenant_context
-from traveler.mes_lite.models import EquipmentUsage, Part
+from traveler.core.tests.factories import ApiClient, make_member
+from traveler.mes_lite.models import EquipmentUsage, Part, StepMeasurement, StepTransitionLog
 from traveler.mes_lite.tests.api_helpers import (
     API,
     error,
@@ -178,7 +184,7 @@ def test_hold_release_and_scrap(api, tenant, wo):
     assert r.status_code == 200 and r.json()["status"] == "pending"
     r = quality.post(f"{url}scrap/", {"reason": "cracked casting"})
     assert r.status_code == 200 and r.json()["status"] == "scrapped"
-    assert quality.post(f"{url}release/").status_code == 409
+    assert quality.post(f"{url}release/", {"reason": "again"}).status_code == 409
     assert quality.post(f"{url}hold/", {"reason": "again"}).status_code == 409
 
     reasons = [c["reason"] for c in quality.get(f"{url}history/").json()["results"][:3]]
@@ -187,6 +193,27 @@ def test_hold_release_and_scrap(api, tenant, wo):
     assert [(t["action"], t["note"]) for t in transitions] == [
         ("hold", "suspect material lot 7"), ("release", "lot cleared"), ("scrap", "cracked casting")]
     assert event_names(tenant, part_id=part.pk) == ["mes.part.held", "mes.part.released", "mes.part.scrapped"]
+
+
+def test_release_needs_a_reason_and_gives_back_the_quarantine_reason(api, tenant, wo):
+    quality = signed_in(api, tenant, roles=["qa_manager"])
+    part = parts_of(tenant, wo)[0]
+    step = route_of(tenant, wo)[0]
+    bad = readings(tenant, step)
+    bad[0]["value"] = "6.5"
+    assert advance(quality, part, step, bad).json()["result"] == "quarantined"
+    url = f"{API}/parts/{part.pk}/"
+    why = quality.get(url).json()["status_reason"]
+    assert "Out of specification" in why
+    r = quality.post(f"{url}hold/", {"reason": "MRB review"})
+    assert (r.json()["status"], r.json()["status_reason"]) == ("on_hold", "MRB review")
+    assert (r.json()["held_from_status"], r.json()["held_from_reason"]) == ("quarantined", why)
+    r = quality.post(f"{url}release/", {})
+    assert r.status_code == 400 and error(r)["fields"] == {"reason": ["required"]}
+    assert state(tenant, part)[0] == "on_hold"
+    r = quality.post(f"{url}release/", {}, headers={"X-Reason": "MRB: keep in quarantine"})
+    assert r.status_code == 200
+    assert (r.json()["status"], r.json()["status_reason"], r.json()["held_from_status"]) == ("quarantined", why, "")
 
 
 def test_operators_advance_but_do_not_hold_or_scrap(operator, tenant, wo):
@@ -325,3 +352,70 @@ def test_the_traveler(operator, tenant, wo):
     assert t["transitions"][0]["operator"]["name"] == operator.user.full_name
     assert [(m["label"], m["in_spec"], m["recorded_by"]) for m in t["measurements"]] == [
         ("Bore diameter", True, operator.user.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_advances_of_one_part_exactly_one_wins(tenant):
+    """Two operators post the same advance at once, on two connections, with committed data: one is
+    advanced; the other waits on the part's row lock and then answers 409 naming the part's new state.
+
+    The request that takes the lock first holds it (in a guard, inside its transaction) until
+    PostgreSQL shows the other one blocked by it, so the two are truly in flight together."""
+    wo = make_work_order(tenant, quantity=1)
+    part = parts_of(tenant, wo)[0]
+    first, second = route_of(tenant, wo)[:2]
+    body = {"step": first.pk, "measurements": readings(tenant, first)}
+    clients = []
+    for _ in range(2):
+        client = ApiClient().as_user(make_member(tenant, roles=["operator"]), tenant)
+        client.default_format = "json"
+        clients.append(client)
+    barrier = threading.Barrier(2, timeout=10)
+    holder = threading.Lock()
+    seen_waiting: list[bool] = []
+
+    def hold_until_the_other_waits(**context):
+        if not holder.acquire(blocking=False):
+            return None  # the second request, after the first committed (it never gets here: 409 first)
+        deadline = time.monotonic() + 10
+        with connection.cursor() as cur:
+            while time.monotonic() < deadline:
+                cur.execute("SELECT pg_stat_clear_snapshot()")
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")
+                if cur.fetchone()[0]:
+                    seen_waiting.append(True)
+                    break
+                time.sleep(0.02)
+        return None
+
+    results: list = []
+
+    def operator(client):
+        try:
+            barrier.wait()
+            r = client.post(f"{API}/parts/{part.pk}/advance/", body)
+            results.append((r.status_code, r.json()))
+        finally:
+            connection.close()
+
+    add_guard("mes.part.advance", hold_until_the_other_waits)
+    try:
+        threads = [threading.Thread(target=operator, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not any(t.is_alive() for t in threads), "an advance did not finish within 30 s"
+    finally:
+        registry.guards["mes.part.advance"].remove(hold_until_the_other_waits)
+    assert seen_waiting == [True], "the second advance was never seen waiting on the first"
+    assert sorted(status for status, _ in results) == [200, 409], results
+    won = next(body for status, body in results if status == 200)
+    lost = next(body for status, body in results if status == 409)["error"]
+    assert won["result"] == "advanced" and won["part"]["current_step"] == second.pk
+    assert lost["code"] == "conflict"
+    assert f"Part {part.serial_number} is at step '{second.name}' with status in process" in lost["message"]
+    with tenant_context(tenant):
+        assert StepTransitionLog.objects.filter(part_id=part.pk).count() == 1
+        assert StepMeasurement.objects.filter(part_id=part.pk).count() == len(body["measurements"])
+        assert Part.objects.get(pk=part.pk).version == part.version + 1

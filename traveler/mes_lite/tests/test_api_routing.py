@@ -3,7 +3,7 @@
 import pytest
 
 from traveler.core.tenancy import tenant_context
-from traveler.mes_lite.models import Process, Step
+from traveler.mes_lite.models import EquipmentType, Process, Step
 from traveler.mes_lite.tests.api_helpers import API, error, event_names, signed_in
 from traveler.mes_lite.tests.factories import make_part_type, make_process
 
@@ -59,11 +59,14 @@ def test_process_design_release_and_new_version(designer, tenant):
     assert [s["sequence"] for s in steps] == [10, 20]
     assert history(designer, f"{API}/steps/{steps[0]['id']}/")[-1]["reason"] == "initial design"
 
+    with tenant_context(tenant):
+        gauges = EquipmentType.objects.create(name="Bore air gauge", calibration_interval_days=180)
     r = designer.post(f"{API}/steps/{steps[0]['id']}/measurement-definitions/",
                       {"label": "Bore diameter", "unit": "mm", "nominal": "6.000", "upper_tol": "0.010",
-                       "lower_tol": "0.020", "reason": "from drawing"})
+                       "lower_tol": "0.020", "equipment_type": gauges.pk, "reason": "from drawing"})
     assert r.status_code == 201, r.content
     bore = r.json()
+    assert bore["equipment_type"] == gauges.pk
     assert (bore["lower_limit"], bore["upper_limit"], bore["kind"]) == ("5.98000000", "6.01000000", "numeric")
     r = designer.post(f"{API}/steps/{steps[1]['id']}/measurement-definitions/", {"label": "Visual", "kind": "pass_fail"})
     assert r.status_code == 201 and r.json()["nominal"] is None
@@ -102,7 +105,8 @@ def test_process_design_release_and_new_version(designer, tenant):
     assert (v2["status"], v2["route_version"], v2["previous"], v2["name"]) == ("draft", 2, process["id"], "Injector route")
     v2_route = designer.get(f"{API}/processes/{v2['id']}/route/").json()
     assert [e["step"]["name"] for e in v2_route["steps"]] == ["Machine body", "Leak test"]
-    assert [d["label"] for e in v2_route["steps"] for d in e["definitions"]] == ["Bore diameter", "Visual"]
+    assert [(d["label"], d["equipment_type"]) for e in v2_route["steps"] for d in e["definitions"]] == [
+        ("Bore diameter", gauges.pk), ("Visual", None)]  # the gauge a measurement needs is copied too
     assert v2_route["steps"][0]["step"]["id"] != steps[0]["id"]
     assert history(designer, f"{API}/processes/{v2['id']}/")[-1]["reason"] == "add final inspection"
 

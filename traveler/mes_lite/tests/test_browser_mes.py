@@ -223,14 +223,25 @@ def test_operator_station_with_a_scanner(site, browser):
     expect(field).to_be_focused()
     shot(page, "station-blocked", full=False)
 
-    # Scan again, an out-of-spec value: the part is quarantined, the value and limits are shown.
+    # Scan again, an out-of-spec value: nothing is recorded until it is typed a second time (one typo
+    # must not quarantine a part); then the part is quarantined, the value and limits are shown.
     serial = site.at_first[2]
     scan(page, serial)
     expect(page.locator("#part-serial")).to_have_text(serial)
-    expect(page.get_by_label("Bore diameter")).to_be_focused()
+    bore = page.get_by_label("Bore diameter")
+    expect(bore).to_be_focused()
     page.keyboard.type("6.031")
     expect(page.locator("[data-measure]").first).to_have_attribute("data-state", "out")
     page.keyboard.press("Enter")  # Enter on the last (only) value advances
+    box = page.locator("[data-measure]").first
+    expect(box.locator(".errorlist")).to_have_text("Out of tolerance: re-enter to confirm, or correct it.")
+    expect(bore).to_have_value("")
+    expect(bore).to_be_focused()
+    expect(page.locator(".route-step.is-current")).not_to_contain_text("Quarantined")
+    shot(page, "station-confirm", full=False)
+    page.keyboard.type("6.031")
+    expect(box.locator(".measure-feedback")).to_contain_text("same as entered before")
+    page.keyboard.press("Enter")
     outcome = page.locator("[data-outcome=quarantined]")
     expect(outcome).to_contain_text("QUARANTINED")
     expect(outcome).to_contain_text("Bore diameter")

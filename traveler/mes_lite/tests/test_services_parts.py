@@ -153,14 +153,46 @@ def test_hold_release_and_scrap(tenant, wo):
         assert part.status == PartStatus.ON_HOLD and part.held_from_status == PartStatus.PENDING
         with pytest.raises(Conflict):
             part_advance(part=part, step=part.current_step_id, measurements=[])
-        part_release(part=part)
+        part_release(part=part, reason="lot cleared")
         assert part.status == PartStatus.PENDING
         part_scrap(part=part, reason="cracked casting")
         assert part.status == PartStatus.SCRAPPED
         with pytest.raises(Conflict):
-            part_release(part=part)
+            part_release(part=part, reason="again")
         actions = list(StepTransitionLog.objects.filter(part=part).order_by("pk").values_list("action", flat=True))
         assert actions == ["hold", "release", "scrap"]
+
+
+def test_a_quarantined_part_keeps_its_reason_through_hold_and_release(tenant, wo):
+    with tenant_context(tenant):
+        part = first_part(wo)
+        step = route_steps(wo.process)[0]
+        readings = good_readings(step)
+        readings[0]["value"] = "6.0101"
+        part_advance(part=part, step=step.pk, measurements=readings)
+        part.refresh_from_db()
+        why = part.status_reason
+        assert part.status == PartStatus.QUARANTINED and "Bore diameter" in why
+        part_hold(part=part, reason="awaiting MRB")
+        assert (part.status, part.status_reason) == (PartStatus.ON_HOLD, "awaiting MRB")
+        assert (part.held_from_status, part.held_from_reason) == (PartStatus.QUARANTINED, why)
+        for blank in (None, "", "   "):
+            with pytest.raises(InvalidInput, match="reason") as exc:
+                part_release(part=part, reason=blank)
+            assert exc.value.fields == {"reason": ["required"]}
+        part.refresh_from_db()
+        assert part.status == PartStatus.ON_HOLD  # nothing half-written
+        part_release(part=part, reason="MRB: stays in quarantine until disposition")
+        assert (part.status, part.status_reason) == (PartStatus.QUARANTINED, why)
+        assert (part.held_from_status, part.held_from_reason) == ("", "")
+        release = StepTransitionLog.objects.filter(part=part).order_by("pk").last()
+        assert (release.action, release.to_status, release.note) == (
+            "release", PartStatus.QUARANTINED, "MRB: stays in quarantine until disposition")
+        # Still a quarantined part: it cannot be advanced, but it can be held (and scrapped) again.
+        with pytest.raises(Conflict):
+            part_advance(part=part, step=step.pk, measurements=good_readings(step))
+        part_hold(part=part, reason="second look")
+        assert part.held_from_reason == why
 
 
 def test_bulk_advance_all_or_nothing(tenant, wo):

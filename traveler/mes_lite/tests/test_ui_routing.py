@@ -8,7 +8,7 @@ from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import make_member
 from traveler.core.tests.test_ui_shell import signed_in
 from traveler.mes_lite.choices import MeasurementKind, ProcessStatus
-from traveler.mes_lite.models import MeasurementDefinition, PartType, Process, Step
+from traveler.mes_lite.models import EquipmentType, MeasurementDefinition, PartType, Process, Step
 from traveler.mes_lite.services.routing import process_create, route_steps
 from traveler.mes_lite.tests.factories import make_part_type, make_process
 
@@ -77,9 +77,11 @@ def test_a_route_is_designed_step_by_step_while_draft(client, tenant):
     r = client.post(f"/mes/steps/{machine.pk}/edit/", {"name": "Stale", "version": machine.version})
     assert r.status_code == 409 and "changed by someone else" in r.content.decode()
 
+    with tenant_context(tenant):
+        gauges = EquipmentType.objects.create(name="Bore air gauge", calibration_interval_days=180)
     r = client.post(f"/mes/steps/{machine.pk}/measurements/new/", {
         "label": "Bore diameter", "kind": "numeric", "unit": "mm", "nominal": "6.000", "lower_tol": "0.010",
-        "upper_tol": "0.010", "required": "on"})
+        "upper_tol": "0.010", "required": "on", "equipment_type": gauges.pk})
     assert r.status_code == 302
     r = client.post(f"/mes/steps/{leak.pk}/measurements/new/", {"label": "Visual", "kind": "pass_fail"})
     assert r.status_code == 302
@@ -89,6 +91,8 @@ def test_a_route_is_designed_step_by_step_while_draft(client, tenant):
     assert defs["Visual"].kind == MeasurementKind.PASS_FAIL and defs["Visual"].required is False
     html = client.get(detail).content.decode()
     assert "5.99 – 6.01" in html and "Pass / fail" in html and "Bore to 6 mm" in html
+    assert defs["Bore diameter"].equipment_type_id == gauges.pk and defs["Visual"].equipment_type_id is None
+    assert "Measured with a Bore air gauge" in html
 
 
 def test_a_numeric_measurement_needs_its_limits(client, tenant):

@@ -8,7 +8,8 @@ from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import make_company, make_member
 from traveler.core.tests.test_ui_shell import signed_in
 from traveler.mes_lite.choices import PartStatus
-from traveler.mes_lite.models import MeasurementDefinition, Part, StepTransitionLog
+from traveler.mes_lite.models import EquipmentType, MeasurementDefinition, Part, StepTransitionLog
+from traveler.mes_lite.services.equipment import equipment_create
 from traveler.mes_lite.services.parts import part_advance
 from traveler.mes_lite.services.routing import route_steps
 from traveler.mes_lite.tests.factories import good_readings, make_equipment, make_order, make_work_order
@@ -162,10 +163,44 @@ def test_advance_with_htmx_shows_the_outcome_at_once(client, tenant, wo):
     assert 'data-outcome="advanced"' in html and "Advanced to Leak test" in html  # the decimal comma is accepted
 
 
-def test_an_out_of_spec_value_quarantines_and_says_which(client, tenant, wo):
+def test_an_out_of_spec_value_is_asked_again_before_anything_is_recorded(client, tenant, wo):
     part = parts_of(tenant, wo)[0]
     first = steps_of(tenant, wo)[0]
-    r = client.post(ADVANCE, form(part, first, {definition(tenant, first, "Bore diameter"): "6.0125"}), **HTMX)
+    bore = definition(tenant, first, "Bore diameter")
+    with tenant_context(tenant):
+        before = StepTransitionLog.objects.count()
+    r = client.post(ADVANCE, form(part, first, {bore: "6.0125"}), **HTMX)
+    assert r.status_code == 200 and r.context["state"] == "traveler"
+    field = next(f for f in r.context["fields"] if f["definition"].pk == bore.pk)
+    assert (field["value"], field["confirm"]) == ("", "6.0125")  # shown empty: typed again, not just Enter
+    assert field["errors"] == ["Out of tolerance: re-enter to confirm, or correct it."]
+    assert r.context["focus"] == f"m-{bore.pk}"
+    assert r.context["message"].startswith("Bore diameter 6.0125 mm: out of tolerance.")
+    html = r.content.decode()
+    assert f'name="confirm-m-{bore.pk}" value="6.0125"' in html and 'data-confirm="6.0125"' in html
+    with tenant_context(tenant):
+        assert StepTransitionLog.objects.count() == before
+    assert fresh(tenant, part).status == PartStatus.PENDING
+
+    # Advanced again without typing it: still asked for, with the first entry kept.
+    r = client.post(ADVANCE, {**form(part, first, {bore: ""}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
+    assert r.context["state"] == "traveler" and r.context["fields"][0]["confirm"] == "6.0125"
+    assert r.context["fields"][0]["errors"] == ["Out of tolerance: re-enter to confirm, or correct it."]
+    # Another out-of-tolerance value: asked again, for that value.
+    r = client.post(ADVANCE, {**form(part, first, {bore: "6.0215"}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
+    assert r.context["state"] == "traveler" and r.context["fields"][0]["confirm"] == "6.0215"
+    # Corrected: advanced, nothing quarantined.
+    r = client.post(ADVANCE, {**form(part, first, {bore: "6.0025"}), f"confirm-m-{bore.pk}": "6.0215"}, **HTMX)
+    assert r.context["result"] == "advanced"
+
+
+def test_an_out_of_spec_value_confirmed_quarantines_and_says_which(client, tenant, wo):
+    part = parts_of(tenant, wo)[0]
+    first = steps_of(tenant, wo)[0]
+    bore = definition(tenant, first, "Bore diameter")
+    assert client.post(ADVANCE, form(part, first, {bore: "6.0125"}), **HTMX).context["state"] == "traveler"
+    # Re-entered (a decimal comma and a trailing zero are the same value): recorded as measured.
+    r = client.post(ADVANCE, {**form(part, first, {bore: "6,01250"}), f"confirm-m-{bore.pk}": "6.0125"}, **HTMX)
     assert r.status_code == 200 and r.context["result"] == "quarantined"
     assert r.context["out_of_spec"] == [{"label": "Bore diameter", "value": "6.0125 mm", "side": "above",
                                          "limits": "5.99 – 6.01 mm"}]
@@ -180,8 +215,12 @@ def test_a_failed_check_quarantines(client, tenant, wo):
     with tenant_context(tenant):
         part_advance(part=part, step=first.pk, measurements=good_readings(first))
     part = fresh(tenant, part)
-    values = {definition(tenant, second, "Leak rate"): "0.1", definition(tenant, second, "Visual"): "fail"}
+    visual = definition(tenant, second, "Visual")
+    values = {definition(tenant, second, "Leak rate"): "0.1", visual: "fail"}
     r = client.post(ADVANCE, form(part, second, values), **HTMX)
+    assert r.context["state"] == "traveler" and r.context["focus"] == f"m-{visual.pk}-pass"
+    assert 'value="fail" checked' not in r.content.decode()  # chosen again, not just confirmed
+    r = client.post(ADVANCE, {**form(part, second, values), f"confirm-m-{visual.pk}": "fail"}, **HTMX)
     assert r.context["result"] == "quarantined"
     assert [row["label"] for row in r.context["out_of_spec"]] == ["Visual"]
 
@@ -291,3 +330,48 @@ def test_qa_inspectors_use_the_station_too(tenant):
     part = parts_of(tenant, wo)[0]
     r = signed_in(make_member(tenant, roles=["qa_inspector"]), tenant).get(STATION, {"serial": part.serial_number})
     assert r.status_code == 200 and r.context["part"].pk == part.pk
+
+
+def test_a_confirmed_value_stays_confirmed_when_the_advance_is_blocked(client, tenant, wo):
+    part = parts_of(tenant, wo)[0]
+    first = steps_of(tenant, wo)[0]
+    bore = definition(tenant, first, "Bore diameter")
+    overdue, ok = make_equipment(tenant, overdue=True), make_equipment(tenant)
+    data = {**form(part, first, {bore: "6.0125"}, equipment=overdue), f"confirm-m-{bore.pk}": "6.0125"}
+    r = client.post(ADVANCE, data, **HTMX)
+    assert r.status_code == 409 and r.context["blocked"]
+    assert f'name="confirm-m-{bore.pk}" value="6.0125"' in r.content.decode()
+    r = client.post(ADVANCE, {**data, "equipment": ok.pk}, **HTMX)
+    assert r.context["result"] == "quarantined"
+
+
+def test_a_never_calibrated_gauge_is_listed_apart_and_blocks(client, tenant, wo):
+    part = parts_of(tenant, wo)[0]
+    first = steps_of(tenant, wo)[0]
+    with tenant_context(tenant):
+        etype = EquipmentType.objects.create(name="Micrometer", calibration_interval_days=365)
+        never = equipment_create(data={"equipment_type": etype, "name": "Micrometer 4", "serial_number": "MM-4"})
+    r = client.get(STATION, {"serial": part.serial_number})
+    assert [i["equipment"].pk for i in r.context["equipment"]["overdue"]] == [never.pk]
+    assert "⚠ NOT CALIBRATED · Micrometer 4" in r.content.decode()
+    r = client.post(ADVANCE, form(part, first, {definition(tenant, first, "Bore diameter"): "6.001"}, never), **HTMX)
+    assert r.status_code == 409 and "Not calibrated: Micrometer 4 (MM-4) never calibrated" in r.content.decode()
+    assert fresh(tenant, part).status == PartStatus.PENDING
+
+
+def test_an_optional_out_of_spec_value_is_not_dropped_by_leaving_it_empty(client, tenant, wo):
+    part = parts_of(tenant, wo)[0]
+    first, second, _ = steps_of(tenant, wo)
+    with tenant_context(tenant):
+        part_advance(part=part, step=first.pk, measurements=good_readings(first))
+    part = fresh(tenant, part)
+    leak, visual = definition(tenant, second, "Leak rate"), definition(tenant, second, "Visual")
+    note = definition(tenant, second, "Note length")  # optional, in spec 0 – 2
+    values = {leak: "0.1", visual: "pass", note: "5"}
+    r = client.post(ADVANCE, form(part, second, values), **HTMX)
+    assert r.context["state"] == "traveler" and r.context["focus"] == f"m-{note.pk}"
+    r = client.post(ADVANCE, {**form(part, second, {**values, note: ""}), f"confirm-m-{note.pk}": "5"}, **HTMX)
+    assert r.context["state"] == "traveler"  # asked again, not advanced without it
+    assert fresh(tenant, part).current_step_id == second.pk
+    r = client.post(ADVANCE, {**form(part, second, {**values, note: "1.5"}), f"confirm-m-{note.pk}": "5"}, **HTMX)
+    assert r.context["result"] == "advanced"

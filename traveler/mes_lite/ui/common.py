@@ -54,13 +54,19 @@ def spec(definition) -> dict[str, Any]:
 
 
 def calibration(equipment, today: date | None = None) -> dict[str, Any]:
-    """Calibration status: overdue (red), due soon (amber), ok, or not needed."""
+    """Calibration status: overdue, never calibrated or failed (red: may not be used), due soon (amber),
+    ok, or not needed."""
     today = today or timezone.localdate()
     due = equipment.next_calibration
+    refusal = equipment.calibration_refusal(today)
+    if refusal and not equipment.calibration_overdue(today):
+        return {"state": "overdue", "label": capfirst(refusal), "badge": "badge-dead", "due": due,
+                "flag": "NOT CALIBRATED"}
     if due is None:
         return {"state": "none", "label": "No calibration due", "badge": "badge-archived", "due": None}
     if due < today:
-        return {"state": "overdue", "label": f"Overdue since {due:%Y-%m-%d}", "badge": "badge-dead", "due": due}
+        return {"state": "overdue", "label": f"Overdue since {due:%Y-%m-%d}", "badge": "badge-dead", "due": due,
+                "flag": "OVERDUE"}
     if due <= today + timedelta(days=DUE_SOON_DAYS):
         return {"state": "due_soon", "label": f"Due soon: {due:%Y-%m-%d}", "badge": "badge-queued", "due": due}
     return {"state": "ok", "label": f"Calibrated, due {due:%Y-%m-%d}", "badge": "badge-success", "due": due}
@@ -142,7 +148,10 @@ def route_nodes(route: list[dict], part) -> list[dict]:
     return nodes
 
 
-def transition_rows(transitions) -> list[dict]:
-    """A part's moves, newest first, with who and when (UTC)."""
-    return [{"t": t, "who": t.operator.full_name if t.operator else "System", "when": format_datetime(t.transition_time)}
-            for t in reversed(transitions)]
+def transition_rows(transitions, usages=()) -> list[dict]:
+    """A part's moves, newest first, with who and when (UTC), and the equipment used in each."""
+    used: dict[int, list] = {}
+    for u in usages:
+        used.setdefault(u.transition_id, []).append(u.equipment)
+    return [{"t": t, "who": t.operator.full_name if t.operator else "System", "when": format_datetime(t.transition_time),
+             "equipment": used.get(t.pk, [])} for t in reversed(transitions)]

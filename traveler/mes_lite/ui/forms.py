@@ -7,7 +7,7 @@ from datetime import date
 from django import forms
 
 from traveler.core.models import Company
-from traveler.mes_lite.choices import MeasurementKind, OrderStatus, ProcessStatus
+from traveler.mes_lite.choices import CalibrationResult, MeasurementKind, OrderStatus, ProcessStatus
 from traveler.mes_lite.models import Equipment, EquipmentType, Order, PartType, Process, WorkOrder
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -51,6 +51,13 @@ class MeasurementDefinitionForm(forms.Form):
                                    widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
                                    help_text="How far above nominal is still in spec (a positive number).")
     required = forms.BooleanField(required=False, initial=True, label="Required: the part cannot advance without it")
+    equipment_type = forms.ModelChoiceField(
+        queryset=EquipmentType.objects.none(), required=False, label="Measured with",
+        help_text="A type of gauge: recording this value then needs calibrated equipment of the type.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["equipment_type"].queryset = EquipmentType.objects.filter(archived_at__isnull=True)
 
 
 class OrderForm(forms.ModelForm):
@@ -98,18 +105,32 @@ class EquipmentTypeForm(forms.ModelForm):
 
 
 class EquipmentForm(forms.ModelForm):
+    """New equipment may come with its calibration; afterwards the calibration changes only by recording one
+    (the page's calibration form), so editing shows no calibration fields."""
+
     class Meta:
         model = Equipment
-        fields = ["equipment_type", "name", "serial_number", "last_calibration", "next_calibration"]
-        widgets = {"last_calibration": DATE, "next_calibration": DATE}
-        help_texts = {"next_calibration": "Empty: computed from the last calibration and the type's interval."}
+        fields = ["equipment_type", "name", "serial_number", "last_calibration", "calibration_certificate"]
+        widgets = {"last_calibration": DATE}
+        labels = {"last_calibration": "Calibrated on"}
+        help_texts = {"last_calibration": "Its calibration, if it arrives calibrated: the due date follows from the "
+                                          "type's interval. Empty: record a calibration before it is used."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["equipment_type"].queryset = EquipmentType.objects.filter(archived_at__isnull=True)
+        if self.instance.pk:
+            for name in ("last_calibration", "calibration_certificate"):
+                del self.fields[name]
 
 
 class CalibrationForm(forms.Form):
     calibrated_on = forms.DateField(widget=DATE, initial=date.today, label="Calibrated on")
-    reason = forms.CharField(required=False, max_length=1000, label="Certificate or note",
+    result = forms.ChoiceField(choices=CalibrationResult.choices, initial=CalibrationResult.PASS, required=False)
+
+    def clean_result(self):
+        return self.cleaned_data["result"] or CalibrationResult.PASS
+    certificate = forms.CharField(required=False, max_length=200, label="Certificate reference",
+                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    reason = forms.CharField(required=False, max_length=1000, label="Note",
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))

@@ -79,7 +79,7 @@ class PartDetail(_PartPage, RecordDetailView):
         status = obj.status
         context.update({
             "route": route,
-            "has_values": bool(t["measurements"]), "history": transition_rows(t["transitions"]), "part_badge": status_badge(obj),
+            "has_values": bool(t["measurements"]), "history": transition_rows(t["transitions"], t["equipment_usages"]), "part_badge": status_badge(obj),
             "can_hold": access.has("mes_lite.hold_part") and status in (PartStatus.PENDING, PartStatus.IN_PROCESS,
                                                                          PartStatus.QUARANTINED),
             "can_release": access.has("mes_lite.hold_part") and status == PartStatus.ON_HOLD,

@@ -103,7 +103,7 @@ def _route(process: Process) -> list[dict]:
     """The process's steps in route order, each with its measurement definitions and their specs."""
     steps = route_steps(process, strict=False)
     defs = MeasurementDefinition.objects.filter(step__process=process, archived_at__isnull=True) \
-        .order_by("sequence", "pk")
+        .select_related("equipment_type").order_by("sequence", "pk")
     by_step: dict[int, list] = {}
     for d in defs:
         by_step.setdefault(d.step_id, []).append({"definition": d, "spec": spec(d)})

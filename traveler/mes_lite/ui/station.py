@@ -8,11 +8,18 @@ is in spec; ``part_advance`` decides.
 Keys (station.js): Enter in the scan field shows the part; Enter in a measurement moves to the
 next one and advances from the last; F2 or Ctrl+Enter advances from anywhere; Esc returns to the
 scan field.
+
+An out-of-tolerance value (or a Fail) would quarantine the part, so one typo must not do it: the
+station records nothing the first time, shows the field again, empty, with "out of tolerance:
+re-enter to confirm, or correct it", and carries the first entry in a hidden ``confirm-m-<id>``.
+Typing the same value again accepts it as measured; another value replaces it. The API takes values
+as given (``part_advance`` decides in or out of spec at once).
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -59,32 +66,37 @@ def _equipment_choices(selected: list[int]) -> dict:
             "chosen": next((i for i in usable + overdue if i["selected"]), None)}
 
 
-def _fields(definitions, values: dict, errors: dict) -> list[dict]:
+CONFIRM = "Out of tolerance: re-enter to confirm, or correct it."
+
+
+def _fields(definitions, values: dict, errors: dict, confirm: dict) -> list[dict]:
     out = []
     for d in definitions:
         name = f"m-{d.pk}"
         pass_fail = d.kind == MeasurementKind.PASS_FAIL
         out.append({"definition": d, "name": name, "spec": spec(d), "value": values.get(name, ""),
-                    "errors": errors.get(d.pk, []), "pass_fail": pass_fail,
+                    "errors": errors.get(d.pk, []), "pass_fail": pass_fail, "confirm": confirm.get(name, ""),
                     "focus_id": f"{name}-pass" if pass_fail else name})
     return out
 
 
-def traveler_context(request, part: Part, *, values=None, errors=None, message=None, blocked=None) -> dict:
-    """The part's traveler, and the form to advance it when it is waiting at a step."""
+def traveler_context(request, part: Part, *, values=None, errors=None, message=None, blocked=None,
+                     confirm=None) -> dict:
+    """The part's traveler, and the form to advance it when it is waiting at a step. ``confirm``: the
+    out-of-tolerance entries (by field name) already made once, carried to the next post."""
     t = part_traveler(part=part)
-    values, errors = values or {}, errors or {}
+    values, errors, confirm = values or {}, errors or {}, confirm or {}
     advanceable = part.status in ADVANCEABLE and part.current_step_id is not None
     if "equipment" in values:
         chosen = values["equipment"]
     else:
         chosen = request.session.get(EQUIPMENT, {}).get(str(part.current_step_id), [])
-    fields = _fields(t["required_here"], values, errors) if advanceable else []
+    fields = _fields(t["required_here"], values, errors, confirm) if advanceable else []
     first_error = next((f["focus_id"] for f in fields if f["errors"]), None)
     focus = "scan" if blocked or not advanceable else (first_error or (fields[0]["focus_id"] if fields else "advance"))
     return {
         "state": "traveler", "part": part, "part_badge": status_badge(part), "route": route_nodes(t["route"], part),
-        "history": transition_rows(t["transitions"]),
+        "history": transition_rows(t["transitions"], t["equipment_usages"]),
         "fields": fields, "advanceable": advanceable, "equipment": _equipment_choices(chosen),
         "message": message, "blocked": blocked, "focus": focus, "scan_value": part.serial_number,
         "step": part.current_step, "step_number": _position(t["route"], part.current_step_id),
@@ -175,6 +187,46 @@ def _readings(definitions, post) -> tuple[list[dict], list[int], dict]:
     return readings, order, values
 
 
+def _same(d: MeasurementDefinition, a: str, b: str) -> bool:
+    if d.kind == MeasurementKind.PASS_FAIL:
+        return a == b
+    try:
+        return Decimal(a.replace(",", ".")) == Decimal(b.replace(",", "."))  # 6.50 confirms 6.5
+    except InvalidOperation:
+        return False
+
+
+def _out_of_tolerance(d: MeasurementDefinition, raw: str) -> bool:
+    """Whether ``raw`` would quarantine the part (False for what is not a value: the service says why)."""
+    if d.kind == MeasurementKind.PASS_FAIL:
+        return raw == "fail"
+    try:
+        value = Decimal(raw.replace(",", "."))
+    except InvalidOperation:
+        return False
+    return value.is_finite() and not d.in_spec(value)
+
+
+def _unconfirmed(definitions, post, values: dict) -> tuple[dict[str, str], set[int]]:
+    """Each out-of-tolerance entry (field name -> entry), and the definitions whose entry was not yet
+    confirmed by typing it twice."""
+    entries, pending = {}, set()
+    for d in definitions:
+        name = f"m-{d.pk}"
+        raw = values.get(name, "")
+        if not raw and post.get(f"confirm-{name}", "").strip():
+            # Left empty: still to be re-entered or corrected (an optional value is not dropped silently).
+            entries[name] = post[f"confirm-{name}"].strip()
+            pending.add(d.pk)
+            continue
+        if not raw or not _out_of_tolerance(d, raw):
+            continue
+        entries[name] = raw
+        if not _same(d, raw, post.get(f"confirm-{name}", "").strip()):
+            pending.add(d.pk)
+    return entries, pending
+
+
 def _field_errors(exc: InvalidInput, order: list[int], definitions) -> dict[int, list[str]]:
     """The service's field errors (``measurements[2].value``, ``missing: Bore``) on their definitions."""
     errors: dict[int, list[str]] = {}
@@ -214,6 +266,16 @@ class StationAdvance(ShellView):
         readings, order, values = _readings(definitions, post)
         equipment = [i for i in (_int(v) for v in post.getlist("equipment")) if i is not None]
         values["equipment"] = equipment
+        confirm, pending = _unconfirmed(definitions, post, values)
+        if pending:
+            # Nothing recorded yet: the field again, empty, to be typed once more (or corrected).
+            shown = {k: ("" if k in {f"m-{pk}" for pk in pending} else v) for k, v in values.items()}
+            entered = ", ".join(f"{d.label} {confirm[f'm-{d.pk}']} {d.unit}".strip() for d in definitions
+                                if d.pk in pending)
+            return respond(request, traveler_context(
+                request, part, values=shown, errors={pk: [CONFIRM] for pk in pending}, confirm=confirm,
+                message=f"{entered}: out of tolerance. Re-enter to confirm (the part is then quarantined), "
+                        "or correct it."))
         try:
             out = part_advance(part=part, step=step_id, measurements=readings, equipment=equipment or None,
                                version=_int(post.get("version")))
@@ -221,14 +283,14 @@ class StationAdvance(ShellView):
             # Nothing moved: keep what was typed, say why, let the operator choose other equipment.
             part.refresh_from_db()
             return respond(request, traveler_context(request, part, values=values, blocked=exc.fields.get("guards")
-                                                     or [exc.message]), status=409)
+                                                     or [exc.message], confirm=confirm), status=409)
         except Conflict as exc:
             part = _parts().get(pk=part.pk)
             return respond(request, outcome_context(request, part, "conflict", exc.message), status=409)
         except InvalidInput as exc:
             errors = _field_errors(exc, order, definitions)
             return respond(request, traveler_context(request, part, values=values, errors=errors,
-                                                     message=exc.message), status=400)
+                                                     message=exc.message, confirm=confirm), status=400)
         if step_id is not None:
             remembered = request.session.get(EQUIPMENT, {})
             remembered[str(step_id)] = equipment

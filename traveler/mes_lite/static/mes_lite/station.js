@@ -2,7 +2,9 @@
    The page works without this file (plain forms); the server decides what is in spec.
 
    Keys: Enter in the scan field shows the part; Enter in a value moves to the next one and
-   advances from the last; F2 or Ctrl+Enter advances from anywhere; Esc goes back to the scan field. */
+   advances from the last; F2 or Ctrl+Enter advances from anywhere; Esc goes back to the scan field.
+   An out-of-tolerance value comes back empty once (the server asks to re-enter it): typing it again
+   and Enter records it, exactly like any other value, so the keys stay the same. */
 (function () {
   "use strict";
 
@@ -27,10 +29,13 @@
       state = ""; text = "";
     } else if (isNaN(v)) {
       state = "invalid"; text = "✗ Not a number";
-    } else if (v < lower) {
-      state = "out"; text = "✗ OUT OF SPEC: below " + box.getAttribute("data-lower");
-    } else if (v > upper) {
-      state = "out"; text = "✗ OUT OF SPEC: above " + box.getAttribute("data-upper");
+    } else if (v < lower || v > upper) {
+      state = "out";
+      text = "✗ OUT OF SPEC: " + (v < lower ? "below " + box.getAttribute("data-lower")
+                                           : "above " + box.getAttribute("data-upper"));
+      // The second entry of a value the station asked to confirm: say what advancing now does.
+      var first = box.getAttribute("data-confirm");
+      if (first !== null && parse(first) === v) text += " · same as entered before: advancing records it";
     } else {
       state = "in"; text = "✓ In spec";
     }

@@ -2,8 +2,8 @@
 
 Every operation documents the errors it can answer, all in the one error shape
 (``traveler.core.api.errors``): 400 when it takes input (a body or query parameters), 401 and 403
-when it needs a signed-in member, 404 when its path names a record, 409 when it writes, 429 when it
-is throttled. A read-only field whose value comes through a nullable model field (``company``,
+when it needs a signed-in member, 404 when its path names a record, 409 and 415 when it writes, 429
+when it is throttled. A read-only field whose value comes through a nullable model field (``company``,
 ``order.number``) is nullable in the schema, as it is in the answers.
 """
 
@@ -26,6 +26,7 @@ ERRORS = {
     "404": "No such record, or not one you can see (another tenant's records are never found).",
     "409": "Conflict: the record changed since you read it (send the current `version`), or its state "
            "forbids this.",
+    "415": "Unsupported media type: send the body as `application/json` (or as a form).",
     "429": "Too many requests: wait the number of seconds in `Retry-After`.",
 }
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
@@ -48,6 +49,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if self.method in WRITES:
             codes.append("409")
+        if "requestBody" in operation or self.method in WRITES:
+            codes.append("415")
         if self.view.get_throttles():
             codes.append("429")
         ref = self.resolve_serializer(ErrorSerializer, "response").ref

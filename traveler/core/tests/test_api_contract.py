@@ -1,79 +1,34 @@
 """Contracts every API endpoint keeps, run against every endpoint the installed modules register."""
 
-import functools
-import importlib
 import re
 
 import pytest
 from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver
-from drf_spectacular.generators import SchemaGenerator
 
-from traveler.core.api.base import TenantRecordViewSet
 from traveler.core.models import History
 from traveler.core.modules import installed_modules
 from traveler.core.roles import CUSTOMER, SEEDED_ROLES
 from traveler.core.tenancy import tenant_context
+from traveler.core.tests.api_routes import (
+    HTTP_METHODS,
+    api_endpoints,
+    record_list_routes,
+    record_operations,
+    schema,
+    schema_methods,
+    schema_paths,
+)
 from traveler.core.tests.factories import RECORD_FACTORIES, ApiClient, make_company, make_member
-
-for _m in installed_modules():  # each module's tests register their record factories
-    if importlib.util.find_spec(f"{_m.name}.tests") and importlib.util.find_spec(f"{_m.name}.tests.factories"):
-        importlib.import_module(f"{_m.name}.tests.factories")
-
-
-def _walk(patterns, prefix=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, prefix + str(p.pattern))
-        elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), p
-
-
-def api_endpoints():
-    out = []
-    for route, pattern in _walk(get_resolver().url_patterns):
-        if not route.startswith("api/v1/") or "schema" in route or "docs" in route:
-            continue
-        cls = getattr(pattern.callback, "cls", None)
-        actions = getattr(pattern.callback, "actions", None) or {}
-        out.append((route, cls, actions))
-    return out
-
-
-def record_list_routes():
-    seen = []
-    for route, cls, actions in api_endpoints():
-        if cls and issubclass(cls, TenantRecordViewSet) and actions.get("get") == "list":
-            seen.append(("/" + route.replace("^", "").replace("$", ""), cls))
-    return seen
-
 
 RECORD_ROUTES = record_list_routes()
 ROLE_CODES = [r.code for r in SEEDED_ROLES]
-HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
 def test_every_record_endpoint_has_a_factory():
     missing = [cls.model.__name__ for _, cls in RECORD_ROUTES if cls.model not in RECORD_FACTORIES]
     assert RECORD_ROUTES and not missing, f"register a record factory for: {missing}"
-
-
-@functools.cache
-def schema_paths() -> dict[str, dict]:
-    """The paths of the published OpenAPI schema."""
-    return SchemaGenerator().get_schema(request=None, public=True)["paths"]
-
-
-def schema_methods(path: str) -> set[str]:
-    return {m.upper() for m in schema_paths()[path] if m.upper() in HTTP_METHODS}
-
-
-def record_operations(route: str) -> list[tuple[str, str]]:
-    """(method, path) of every operation the schema lists on one record of ``route``."""
-    prefix = f"{route}{{id}}/"
-    return [(m, path) for path in schema_paths() if path.startswith(prefix) for m in sorted(schema_methods(path))]
 
 
 def _member_client(tenant, role: str) -> ApiClient:
@@ -224,7 +179,6 @@ def test_the_schema_documents_the_error_shape():
 def test_every_integer_input_has_the_database_range():
     """An integer no column can hold is refused by the serializer (400), so the schema shows a minimum
     and a maximum for every integer a request may send."""
-    schema = SchemaGenerator().get_schema(request=None, public=True)
     unbounded = []
 
     def walk(name, node):
@@ -240,7 +194,7 @@ def test_every_integer_input_has_the_database_range():
             elif key == "items":
                 walk(f"{name}[]", value)
 
-    for name, component in schema["components"]["schemas"].items():
+    for name, component in schema()["components"]["schemas"].items():
         if name.endswith("Request"):
             walk(name, component)
     assert set(unbounded) <= NOT_ON_THE_SHARED_BASE, sorted(unbounded)
@@ -263,3 +217,12 @@ def test_a_page_holds_at_most_max_limit_rows(route, cls, api, tenant, monkeypatc
     api.as_user(make_member(tenant, roles=["system_admin"]), tenant)
     body = api.get(route, {"limit": 100000}).json()
     assert len(body["results"]) == 2 and body["count"] >= 3 and "offset=2" in body["next"]
+
+
+def test_django_error_pages_answer_the_error_shape_under_the_api(client, db):
+    """A request Django itself refuses (a Host header it does not serve) gets JSON, not an HTML page."""
+    r = client.get("/api/v1/core/me/", HTTP_HOST="bad host!")
+    assert r.status_code == 400 and r["Content-Type"].startswith("application/json")
+    assert r.json()["error"]["status"] == 400 and r.json()["error"]["message"]
+    r = client.get("/api/v1/no-such-endpoint/")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

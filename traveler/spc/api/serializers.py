@@ -46,7 +46,7 @@ class SwitchStateInput(InputSerializer):
 
 
 class SwitchInput(InputSerializer):
-    state = SwitchStateInput(required=False, allow_null=True,
+    state = SwitchStateInput(default=None, allow_null=True,
                              help_text="The state this call returned last time; omit to start on normal.")
     lot = serializers.DictField(help_text="lot_size, defectives, and optionally production_steady, "
                                           "authority_approves_reduced, other_conditions_require_normal.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
@@ -73,9 +74,14 @@ class ApiErrorMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith("/api/") and response.status_code == 404 and \
+        if request.path.startswith("/api/") and response.status_code >= 400 and \
                 not response.get("Content-Type", "").startswith("application/json"):
-            return JsonResponse(error_body(404, "not_found", "No such API endpoint."), status=404)
+            # Django's own error pages (no such endpoint, a Host header it refuses, ...) in the API's shape.
+            status = response.status_code
+            if status == 404:
+                return JsonResponse(error_body(404, "not_found", "No such API endpoint."), status=404)
+            phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+            return JsonResponse(error_body(status, phrase.lower().replace(" ", "_"), f"{phrase}."), status=status)
         return response
 
     def process_exception(self, request, exception):

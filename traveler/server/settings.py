@@ -219,7 +219,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "traveler.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "traveler.core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connection
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.text import capfirst
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -31,14 +32,74 @@ class RecordServices:
     archive: Callable[..., Any] = None
 
 
-class RecordSerializer(serializers.ModelSerializer):
+def _model_field(model, path: str):
+    """The model field at the end of ``path`` ("order.number"), or None when it is not one."""
+    field = None
+    for attr in path.split("."):
+        if model is None:
+            return None
+        try:
+            field = model._meta.get_field(attr)
+        except FieldDoesNotExist:
+            return None
+        model = field.related_model if field.is_relation else None
+    return field
+
+
+def _column_range(model_field) -> tuple[int | None, int | None]:
+    """What the database column of ``model_field`` holds; the widest integer it stores otherwise."""
+    if model_field is not None and model_field.is_relation and hasattr(model_field, "target_field"):
+        model_field = model_field.target_field
+    internal = model_field.get_internal_type() if model_field is not None else ""
+    ranges = connection.ops.integer_field_ranges
+    return ranges.get(internal) or ranges["BigIntegerField"]
+
+
+def _bound_integers(field: serializers.Field, model_field) -> None:
+    if isinstance(field, serializers.ListField):
+        _bound_integers(field.child, None)
+        return
+    if not isinstance(field, serializers.IntegerField) or field.read_only:
+        return
+    low, high = _column_range(model_field)
+    if low is not None and (field.min_value is None or field.min_value < low):
+        field.min_value = low
+        field.validators.append(MinValueValidator(low, message=field.error_messages["min_value"].format(min_value=low)))
+    if high is not None and (field.max_value is None or field.max_value > high):
+        field.max_value = high
+        field.validators.append(MaxValueValidator(high, message=field.error_messages["max_value"].format(max_value=high)))
+
+
+class DatabaseRanges:
+    """Every integer a serializer accepts fits the column it is written to: a value the database
+    cannot store is a 400 naming the field, never a server error.
+
+    A field named like a field of ``Meta.model`` (or with that ``source``) gets that column's range;
+    any other integer (ids sent in a body, counts) gets the widest one the database stores. Ranges
+    the field declares itself are kept when they are narrower. The schema shows the result.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        model = getattr(getattr(self, "Meta", None), "model", None)
+        for name, field in fields.items():
+            source = field.source if field.source and field.source != "*" else name
+            _bound_integers(field, _model_field(model, source))
+        return fields
+
+
+class InputSerializer(DatabaseRanges, serializers.Serializer):
+    """Base of the serializers that parse a request (body or query)."""
+
+
+class RecordSerializer(DatabaseRanges, serializers.ModelSerializer):
     """Output: every record shows its version (send it back to change the record)."""
 
     version = serializers.IntegerField(read_only=True)
-    archived_at = serializers.DateTimeField(read_only=True)
+    archived_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class ChangeInput(serializers.Serializer):
+class ChangeInput(InputSerializer):
     version = serializers.IntegerField(required=False, help_text="The version you read; required to change.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
                                    help_text="Why: stored in the record's history.")
@@ -67,13 +128,13 @@ def actor_names(rows) -> dict[int, str]:
 
 
 class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Base for the API of a tenant-owned model.
+    """Base for the API of a tenant-owned model: list, retrieve and history.
 
-    Set ``model``, ``serializer_class`` (output), ``input_serializer_class`` (writes; omit for a
-    read-only API), ``permission_prefix`` ("core" gives core.view_<model>, core.add_<model>, ...)
-    and optionally ``services``: ``update`` and ``archive`` are called with the record as the keyword
-    ``service_kwarg`` (the model name unless set, e.g. ``part_type``), ``version``, ``data``, ``reason``.
-    A record written only through other endpoints' actions uses ``RecordReadOnlyViewSet``.
+    Set ``model``, ``serializer_class`` (output), ``permission_prefix`` ("core" gives core.view_<model>,
+    core.add_<model>, ...). Writes come from the mixins below, and only the methods a viewset has are
+    routed: a method it lacks answers 405 with an ``Allow`` header that lists what the schema lists.
+    ``RecordWriteViewSet`` has them all; a record written only through other endpoints' actions uses
+    ``RecordReadOnlyViewSet``.
     """
 
     model = None
@@ -86,13 +147,6 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def _record_kwarg(self) -> str:
         return self.service_kwarg or self.model._meta.model_name
 
-    def _writable_object(self):
-        """The record to change: 404 when it is not visible, then 405 when this API takes no input."""
-        obj = self.get_object()
-        if not self.input_serializer_class:
-            raise MethodNotAllowed(self.request.method)
-        return obj
-
     @property
     def permission_map(self) -> dict[str, str]:
         name = self.model._meta.model_name
@@ -101,7 +155,7 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return {
             "list": view, "retrieve": view, "history": view,
             "create": f"{p}.add_{name}", "update": f"{p}.change_{name}", "partial_update": f"{p}.change_{name}",
-            "destroy": f"{p}.archive_{name}", "restore": f"{p}.archive_{name}",
+            "archive": f"{p}.archive_{name}", "restore": f"{p}.archive_{name}",
             **self.extra_permissions,
         }
 
@@ -123,59 +177,12 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def _reason(self, request: Request, data: dict | None = None) -> str | None:
         return (data or {}).get("reason") or request.headers.get("X-Reason") or None
 
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        if not self.input_serializer_class:
-            raise MethodNotAllowed(request.method)
-        ser = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
-        ser.is_valid(raise_exception=True)
-        data = dict(ser.validated_data)
-        reason = data.pop("reason", None) or self._reason(request)
-        data.pop("version", None)
-        create = self.services.create or (lambda *, data, reason: record_create(self.model, data=data, reason=reason))
-        obj = create(data=data, reason=reason)
-        return self.out(self.serializer_class, obj, status.HTTP_201_CREATED)
-
-    def update(self, request: Request, *args, partial: bool = False, **kwargs) -> Response:
-        obj = self._writable_object()
-        ser = self.input_serializer_class(obj, data=request.data, partial=partial, context=self.get_serializer_context())
-        ser.is_valid(raise_exception=True)
-        data = dict(ser.validated_data)
-        version = data.pop("version", None)
-        if version is None and request.headers.get("If-Match", "").strip('"W/').isdigit():
-            version = int(request.headers["If-Match"].strip('"W/'))
-        reason = data.pop("reason", None) or self._reason(request)
-        update = self.services.update or record_update
-        if self.services.update:
-            obj = update(**{self._record_kwarg(): obj}, version=version, data=data, reason=reason)
-        else:
-            obj = update(obj, version=version, data=data, reason=reason)
-        return self.out(self.serializer_class, obj)
-
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
-
-    @extend_schema(parameters=[
-        OpenApiParameter("version", int, description="The version you read (optional)."),
-        OpenApiParameter("reason", str, description="Why the record is archived."),
-    ], responses={200: None})
-    def destroy(self, request: Request, *args, **kwargs) -> Response:
-        """Archive the record (records are never deleted)."""
-        obj = self.get_object()
-        version = request.query_params.get("version")
-        version = int(version) if version and version.isdigit() else None
-        reason = request.query_params.get("reason") or self._reason(request, request.data if isinstance(request.data, dict) else None)
-        if self.services.archive:
-            obj = self.services.archive(**{self._record_kwarg(): obj}, version=version, reason=reason)
-        else:
-            obj = record_archive(obj, version=version, reason=reason)
-        return self.out(self.serializer_class, obj)
-
-    @extend_schema(request=ChangeInput, responses=None)
-    @action(detail=True, methods=["post"])
-    def restore(self, request: Request, *args, **kwargs) -> Response:
-        """Bring an archived record back."""
-        obj = self.get_object()
-        return self.out(self.serializer_class, record_restore(obj, reason=self._reason(request, request.data)))
+    def _version(self, request: Request, data: dict | None = None) -> int | None:
+        """The version the client read: in the body, or ``If-Match``."""
+        if (data or {}).get("version") is not None:
+            return data["version"]
+        header = request.headers.get("If-Match", "").strip('"W/')
+        return int(header) if header.isdigit() else None
 
     @extend_schema(responses=HistorySerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -199,46 +206,86 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return obj
 
 
-class RecordWriteViewSet(TenantRecordViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                         mixins.DestroyModelMixin):
-    """A record API with writes (create, update, archive)."""
+class RecordCreateMixin:
+    """``POST`` on the list: ``input_serializer_class`` parses, ``services.create`` (or the generic
+    ``record_create``) writes."""
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        ser = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
+        ser.is_valid(raise_exception=True)
+        data = dict(ser.validated_data)
+        reason = data.pop("reason", None) or self._reason(request)
+        data.pop("version", None)
+        create = self.services.create or (lambda *, data, reason: record_create(self.model, data=data, reason=reason))
+        obj = create(data=data, reason=reason)
+        return self.out(self.serializer_class, obj, status.HTTP_201_CREATED)
+
+
+class RecordUpdateMixin:
+    """``PUT``/``PATCH`` with the ``version`` read (body or ``If-Match``); ``services.update`` is called
+    with the record as ``service_kwarg``."""
+
+    def update(self, request: Request, *args, partial: bool = False, **kwargs) -> Response:
+        obj = self.get_object()
+        ser = self.input_serializer_class(obj, data=request.data, partial=partial, context=self.get_serializer_context())
+        ser.is_valid(raise_exception=True)
+        data = dict(ser.validated_data)
+        version = self._version(request, {"version": data.pop("version", None)})
+        reason = data.pop("reason", None) or self._reason(request)
+        if self.services.update:
+            obj = self.services.update(**{self._record_kwarg(): obj}, version=version, data=data, reason=reason)
+        else:
+            obj = record_update(obj, version=version, data=data, reason=reason)
+        return self.out(self.serializer_class, obj)
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+
+class RecordArchiveMixin:
+    """``POST .../archive/`` and ``POST .../restore/``. Records are archived, never deleted, and an
+    archived record stays readable by id (its history, its restore): so there is no ``DELETE``, whose
+    meaning is that the resource is gone."""
+
+    @extend_schema(request=ChangeInput)
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, *args, **kwargs) -> Response:
+        """Archive the record: it leaves the lists (``?archived=true`` shows it) and stays readable here."""
+        obj = self.get_object()
+        data = self._change_input(request)
+        version, reason = self._version(request, data), self._reason(request, data)
+        if self.services.archive:
+            obj = self.services.archive(**{self._record_kwarg(): obj}, version=version, reason=reason)
+        else:
+            obj = record_archive(obj, version=version, reason=reason)
+        return self.out(self.serializer_class, obj)
+
+    @extend_schema(request=ChangeInput)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, *args, **kwargs) -> Response:
+        """Bring an archived record back."""
+        obj = self.get_object()
+        data = self._change_input(request)
+        return self.out(self.serializer_class, record_restore(obj, reason=self._reason(request, data)))
+
+    def _change_input(self, request: Request) -> dict:
+        ser = ChangeInput(data=request.data if isinstance(request.data, dict) else {})
+        ser.is_valid(raise_exception=True)
+        return dict(ser.validated_data)
+
+
+class RecordWriteViewSet(RecordCreateMixin, RecordUpdateMixin, RecordArchiveMixin, TenantRecordViewSet):
+    """A record API with writes: create, update, archive, restore."""
 
 
 class RecordReadOnlyViewSet(TenantRecordViewSet):
     """A record written only through other endpoints' actions (parts, transition logs, ...): list,
-    retrieve and history. Writes answer 405 after the lookup, so that another tenant's id still
-    answers 404 like everywhere else; they need only the view permission (``view_permission``, by
-    default ``<prefix>.view_<model>``) to get that far. ``extra_permissions`` covers the actions."""
+    retrieve and history; any other method answers 405. ``view_permission`` (by default
+    ``<prefix>.view_<model>``) covers the three; ``extra_permissions`` covers the actions."""
 
     view_permission: str = ""
 
     @property
     def permission_map(self) -> dict[str, str]:
         view = self.view_permission or f"{self.permission_prefix}.view_{self.model._meta.model_name}"
-        base = {a: view for a in ("list", "retrieve", "history", "create", "update", "partial_update", "destroy")}
-        return {**base, **self.extra_permissions}
-
-    def _refuse(self, request: Request, *, lookup: bool):
-        if lookup:
-            self.get_object()
-        raise MethodNotAllowed(request.method, detail=f"{capfirst(self.model._meta.verbose_name_plural)} are "
-                                                      "read-only here; use the actions that change them.")
-
-    @extend_schema(exclude=True)
-    def create(self, request, *args, **kwargs):
-        self._refuse(request, lookup=False)
-
-    @extend_schema(exclude=True)
-    def update(self, request, *args, **kwargs):
-        self._refuse(request, lookup=True)
-
-    @extend_schema(exclude=True)
-    def partial_update(self, request, *args, **kwargs):
-        self._refuse(request, lookup=True)
-
-    @extend_schema(exclude=True)
-    def destroy(self, request, *args, **kwargs):
-        self._refuse(request, lookup=True)
-
-    def restore(self, request, *args, **kwargs):  # a plain method: no route (nothing here is archived)
-        self._refuse(request, lookup=True)
+        return {"list": view, "retrieve": view, "history": view, **self.extra_permissions}

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from traveler.core.errors import LockedOut, TravelerError
 from traveler.core.middleware import error_body
 from traveler.core.tenancy import TenantNotSet
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="The HTTP status, repeated.")
+    code = serializers.CharField(help_text="Stable, for programs: invalid, not_authenticated, permission_denied, "
+                                           "not_found, conflict, throttled, ...")
+    message = serializers.CharField(help_text="For people: what went wrong, naming the field.")
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text="Each field in error (dotted path) with its problems; may be empty.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one shape of every API error."""
+
+    error = ErrorDetailSerializer()
 
 
 def _flatten(detail, prefix="") -> dict[str, list[str]]:

@@ -101,6 +101,7 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return ApiToken.objects.filter(user=self.request.user).select_related("tenant")
 
+    @extend_schema(responses={200: s.TokenSerializer})
     def destroy(self, request, pk=None):
         if not str(pk).isdigit():
             raise NotFound()

@@ -130,7 +130,7 @@ def test_server_error_is_json_without_trace(api, tenant, admin, monkeypatch):
 def test_archive_instead_of_delete(api, tenant, admin):
     c = make_company(tenant, "Old customer")
     api.as_user(admin, tenant)
-    r = api.delete(f"/api/v1/core/companies/{c.pk}/?reason=merged")
+    r = api.post(f"/api/v1/core/companies/{c.pk}/archive/", {"reason": "merged"}, format="json")
     assert r.status_code == 200 and r.json()["archived_at"]
     assert c.pk not in [x["id"] for x in api.get("/api/v1/core/companies/").json()["results"]]
     assert c.pk in [x["id"] for x in api.get("/api/v1/core/companies/?archived=true").json()["results"]]
@@ -155,7 +155,7 @@ def test_auditor_reads_but_never_writes(api, tenant):
     api.as_user(make_member(tenant, roles=["auditor"]), tenant)
     assert api.get(f"/api/v1/core/companies/{c.pk}/history/").status_code == 200
     err(api.patch(f"/api/v1/core/companies/{c.pk}/", {"name": "x", "version": 1}, format="json"), 403)
-    err(api.delete(f"/api/v1/core/companies/{c.pk}/"), 403)
+    err(api.post(f"/api/v1/core/companies/{c.pk}/archive/", {}, format="json"), 403)
 
 
 def test_customer_sees_only_its_own_company(api, tenant):

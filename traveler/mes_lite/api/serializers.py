@@ -8,7 +8,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from traveler.core.api.base import ChangeInput, RecordSerializer
+from traveler.core.api.base import ChangeInput, InputSerializer, RecordSerializer
 from traveler.core.models import Company
 from traveler.mes_lite.choices import CalibrationResult, MeasurementKind, PartStatus
 from traveler.mes_lite.models import (
@@ -32,12 +32,12 @@ def _active(model):
     return model.objects.filter(archived_at__isnull=True)
 
 
-class MesReasonInput(serializers.Serializer):
+class MesReasonInput(InputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
                                    help_text="Why: stored in the history of every record changed.")
 
 
-class MesReasonRequiredInput(serializers.Serializer):
+class MesReasonRequiredInput(InputSerializer):
     reason = serializers.CharField(max_length=1000, help_text="Why: required, stored in the part's history.")
 
 
@@ -105,6 +105,9 @@ class StepAddInput(MesReasonInput):
                                         help_text="Position for display; default: after the last step (+10). "
                                                   "A step added after the last one is linked to it on the route.")
 
+    class Meta:
+        model = Step  # integer ranges of the columns written
+
 
 class MeasurementDefinitionSerializer(RecordSerializer):
     lower_limit = serializers.DecimalField(max_digits=21, decimal_places=8, read_only=True, allow_null=True,
@@ -133,6 +136,9 @@ class MeasurementDefinitionInput(MesReasonInput):
         queryset=_active(EquipmentType), required=False, allow_null=True,
         help_text="Measured with equipment of this type: an advance recording it must name calibrated "
                   "equipment of the type (else 409 blocked).")
+
+    class Meta:
+        model = MeasurementDefinition  # integer ranges of the columns written
 
 
 class RouteEntrySerializer(serializers.Serializer):
@@ -280,12 +286,12 @@ class ReadingValueField(serializers.JSONField):
     pass
 
 
-class ReadingInput(serializers.Serializer):
+class ReadingInput(InputSerializer):
     definition = serializers.IntegerField(help_text="A measurement definition of the step.")
     value = ReadingValueField(required=False, allow_null=True)
 
 
-class AdvanceInput(serializers.Serializer):
+class AdvanceInput(InputSerializer):
     step = serializers.IntegerField(help_text="The step the part is at (as you saw it): a part elsewhere answers 409.")
     measurements = ReadingInput(many=True, required=False, default=list)
     equipment = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
@@ -305,7 +311,7 @@ class AdvanceResult(serializers.Serializer):
     part = PartSerializer()
 
 
-class BulkPartInput(serializers.Serializer):
+class BulkPartInput(InputSerializer):
     part = serializers.IntegerField(required=False, help_text="The part's id, or give serial_number.")
     serial_number = serializers.CharField(required=False, max_length=100)
     measurements = ReadingInput(many=True, required=False, default=list)
@@ -316,7 +322,7 @@ class BulkPartInput(serializers.Serializer):
         return attrs
 
 
-class BulkAdvanceInput(serializers.Serializer):
+class BulkAdvanceInput(InputSerializer):
     step = serializers.IntegerField(help_text="The step every listed part is at.")
     parts = BulkPartInput(many=True, allow_empty=False)
     equipment = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)

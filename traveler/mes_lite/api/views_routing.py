@@ -7,9 +7,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed
 
-from traveler.core.api.base import RecordServices, TenantRecordViewSet
+from traveler.core.api.base import RecordServices, RecordUpdateMixin, TenantRecordViewSet
 from traveler.core.errors import InvalidInput
 from traveler.mes_lite.api import serializers as s
 from traveler.mes_lite.api.views import MES, MesReadOnlyViewSet, MesRecordViewSet, parsed, reason_of
@@ -132,9 +131,9 @@ class ProcessViewSet(MesRecordViewSet):
 
 
 @extend_schema(tags=TAGS)
-class StepViewSet(TenantRecordViewSet):
+class StepViewSet(RecordUpdateMixin, TenantRecordViewSet):
     """Steps of processes. Added with POST processes/{id}/steps/; name and description change while
-    the process is a draft."""
+    the process is a draft. Steps are not removed one by one: make a new process version."""
 
     model = Step
     queryset = Step.objects.all()
@@ -148,21 +147,8 @@ class StepViewSet(TenantRecordViewSet):
     permission_map = {
         "list": f"{MES}.view_process", "retrieve": f"{MES}.view_process", "history": f"{MES}.view_process",
         "update": f"{MES}.change_process", "partial_update": f"{MES}.change_process",
-        "create": f"{MES}.add_process", "destroy": f"{MES}.change_process",
         "measurement_definitions": f"{MES}.add_process",
     }
-
-    @extend_schema(exclude=True)
-    def create(self, request, *args, **kwargs):
-        raise MethodNotAllowed("POST", detail="Add a step with POST /api/v1/mes/processes/{id}/steps/.")
-
-    @extend_schema(exclude=True)
-    def destroy(self, request, *args, **kwargs):
-        self.get_object()
-        raise MethodNotAllowed("DELETE", detail="Steps are not removed one by one; make a new process version.")
-
-    def restore(self, request, *args, **kwargs):  # plain method: no route
-        raise MethodNotAllowed("POST")
 
     @extend_schema(request=s.MeasurementDefinitionInput, responses={201: s.MeasurementDefinitionSerializer})
     @action(detail=True, methods=["post"], url_path="measurement-definitions")

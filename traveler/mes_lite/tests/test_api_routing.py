@@ -38,7 +38,7 @@ def test_part_type_crud_with_history(designer, tenant):
     assert rows[0]["changes"]["name"]["new"] == "Injector body, machined"
 
     assert designer.get(f"{API}/part-types/", {"part_number": "INJ-100"}).json()["count"] == 1
-    assert designer.delete(f"{url}?reason=obsolete").status_code == 200
+    assert designer.post(f"{url}archive/", {"reason": "obsolete"}).status_code == 200
     assert designer.get(f"{API}/part-types/", {"part_number": "INJ-100"}).json()["count"] == 0
     assert history(designer, url)[0]["reason"] == "obsolete"
 
@@ -218,6 +218,22 @@ def test_renaming_a_draft_keeps_its_route_version(designer, tenant):
 def test_archiving_an_old_process_version(designer, tenant):
     v1 = make_process(tenant)
     assert designer.post(f"{API}/processes/{v1.pk}/new-version/").status_code == 201
-    r = designer.delete(f"{API}/processes/{v1.pk}/?reason=superseded")
+    r = designer.post(f"{API}/processes/{v1.pk}/archive/", {"reason": "superseded"})
     assert r.status_code == 200 and r.json()["route_version"] == 1
     assert r.json()["archived_at"] is not None
+
+
+def test_integers_beyond_their_column_are_refused(designer, tenant):
+    """A sequence the database column cannot hold is a 400 naming it, not a server error."""
+    process = make_process(tenant, release=False)
+    with tenant_context(tenant):
+        step = Step.objects.filter(process=process).first()
+    r = designer.post(f"{API}/processes/{process.pk}/steps/", {"name": "x", "sequence": 2147483648})
+    assert r.status_code == 400 and "sequence" in error(r)["fields"], r.content
+    r = designer.post(f"{API}/steps/{step.pk}/measurement-definitions/",
+                      {"label": "Runout", "kind": "pass_fail", "sequence": 2**31})
+    assert r.status_code == 400 and "sequence" in error(r)["fields"], r.content
+    with tenant_context(tenant):
+        assert Step.objects.filter(process=process).count() == 3
+    r = designer.post(f"{API}/processes/{process.pk}/steps/", {"name": "x", "sequence": 2147483647})
+    assert r.status_code == 201, r.content

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from traveler.core.api.base import InputSerializer
 from traveler.spc.stats.analyze import CAPABILITY_PHASES, CHART_TYPES
 
 
-class AnalyzeInput(serializers.Serializer):
+class AnalyzeInput(InputSerializer):
     chart_type = serializers.ChoiceField(choices=CHART_TYPES)
     data = serializers.JSONField(help_text="Subgroups (list of lists) for xbar_r/xbar_s, values for imr, "
                                            "counts for p/np/c/u.")
@@ -27,23 +28,36 @@ class AnalyzeInput(serializers.Serializer):
                                   help_text="Heading of the SVG / PDF.")
 
 
-class PlanQuery(serializers.Serializer):
+class PlanQuery(InputSerializer):
     lot_size = serializers.IntegerField(help_text="Number of units in the lot (2 or more).")
     level = serializers.CharField(default="II", help_text="S-1, S-2, S-3, S-4, I, II or III.")
     aql = serializers.CharField(help_text="One of the 26 AQLs of the standard, 0.010 to 1000.")
     severity = serializers.CharField(default="normal", help_text="normal, tightened or reduced.")
 
 
-class SwitchInput(serializers.Serializer):
-    state = serializers.DictField(required=False, allow_null=True,
-                                  help_text="The state this call returned last time; omit to start on normal.")
+class SwitchStateInput(InputSerializer):
+    """The switching state a previous call returned (``state``), sent back as it was."""
+
+    aql = serializers.CharField()
+    level = serializers.CharField(default="II")
+    severity = serializers.ChoiceField(choices=["normal", "tightened", "reduced", "discontinued"], default="normal")
+    switching_score = serializers.IntegerField(default=0)
+    normal_results = serializers.ListField(child=serializers.BooleanField(), default=list, max_length=5)
+    tightened_accepted_in_row = serializers.IntegerField(min_value=0, default=0)
+    tightened_not_accepted = serializers.IntegerField(min_value=0, default=0)
+    lots = serializers.IntegerField(min_value=0, default=0)
+
+
+class SwitchInput(InputSerializer):
+    state = SwitchStateInput(default=None, allow_null=True,
+                             help_text="The state this call returned last time; omit to start on normal.")
     lot = serializers.DictField(help_text="lot_size, defectives, and optionally production_steady, "
                                           "authority_approves_reduced, other_conditions_require_normal.")
     aql = serializers.CharField(required=False, allow_null=True)
     level = serializers.CharField(default="II")
 
 
-class OcQuery(serializers.Serializer):
+class OcQuery(InputSerializer):
     n = serializers.IntegerField()
     c = serializers.IntegerField()
     lot_size = serializers.IntegerField(required=False, allow_null=True)

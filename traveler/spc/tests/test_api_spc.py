@@ -149,3 +149,15 @@ def test_customer_cannot_use_calculators(api, tenant):
     customer = make_member(tenant, roles=["customer"], company=make_company(tenant))
     api.as_user(customer, tenant)
     assert api.get("/api/v1/spc/z14/plan/", {"lot_size": 1000, "aql": "1.0"}).status_code == 403
+
+
+@pytest.mark.parametrize("state,field", [
+    ({}, "state.aql"),
+    ({"aql": "1.0", "switching_score": "many"}, "state.switching_score"),
+    ({"aql": "1.0", "severity": "lenient"}, "state.severity"),
+])
+def test_z14_switching_state_is_checked(api, tenant, engineer, state, field):
+    api.as_user(engineer, tenant)
+    r = api.post("/api/v1/spc/z14/switch/", {"state": state, "lot": {"lot_size": 1000, "defectives": 0}},
+                 format="json")
+    assert r.status_code == 400 and field in r.json()["error"]["fields"], r.content

@@ -304,3 +304,12 @@ def test_during_a_database_outage_requests_answer_503_without_a_trace(monkeypatc
         assert "Traceback" not in body and "OperationalError" not in body and "refused" not in body
     monkeypatch.undo()
     assert client.get("/").status_code == 200  # back by itself once the database answers
+
+
+def test_audit_verify_on_a_database_never_migrated_says_what_to_do(monkeypatch):
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    monkeypatch.setattr(connection.introspection, "table_names", lambda *a, **k: [])
+    with pytest.raises(CommandError, match=r"never migrated.*manage migrate"):
+        call_command("audit_verify")

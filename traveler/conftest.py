@@ -75,3 +75,48 @@ def api(db):
     from traveler.core.tests.factories import ApiClient
 
     return ApiClient()
+
+
+# ---------- progress: one line per test file, readable in CI logs ----------
+
+class FileProgress:
+    """Prints ``<file>: N passed, M failed in Xs  [done/total files, elapsed]`` when a file's tests end."""
+
+    def __init__(self, config):
+        self.config = config
+        self.expected: dict[str, int] = {}
+        self.seen: dict[str, dict[str, int]] = {}
+        self.started: dict[str, float] = {}
+        self.begin = None
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            self.expected[item.nodeid.split("::", 1)[0]] = self.expected.get(item.nodeid.split("::", 1)[0], 0) + 1
+
+    def pytest_runtest_logreport(self, report):
+        import time
+
+        now = time.monotonic()
+        self.begin = self.begin or now
+        path = report.nodeid.split("::", 1)[0]
+        self.started.setdefault(path, now)
+        counts = self.seen.setdefault(path, {})
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            counts[report.outcome] = counts.get(report.outcome, 0) + 1
+        elif report.when == "teardown" and report.outcome == "failed":
+            counts["error"] = counts.get("error", 0) + 1
+        if report.when != "teardown" or sum(v for k, v in counts.items() if k != "error") < self.expected.get(path, 0):
+            return
+        done = sum(1 for p, c in self.seen.items()
+                   if sum(v for k, v in c.items() if k != "error") >= self.expected.get(p, 0))
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"{path}: {summary} in {now - self.started[path]:.1f}s "
+                                f"[{done}/{len(self.expected)} files, {now - self.begin:.0f}s]")
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controlling process reports, not each worker
+        config.pluginmanager.register(FileProgress(config), "traveler-file-progress")

@@ -82,3 +82,28 @@ def test_demo_stopped_with_sigterm_stops_the_web_server_and_the_worker(tmp_path)
             continue
         os.kill(pid, signal.SIGKILL)
         raise AssertionError(f"child {pid} still runs after the demo was stopped with SIGTERM")
+
+
+def test_test_runs_print_a_line_per_file_with_counts_and_the_slowest_tests():
+    from types import SimpleNamespace
+
+    from traveler.conftest import FileProgress
+
+    lines = []
+    reporter = SimpleNamespace(ensure_newline=lambda: None, write_line=lines.append)
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: reporter))
+    progress = FileProgress(config)
+    ids = ["a/test_one.py::t1", "a/test_one.py::t2", "a/test_two.py::t3"]
+    progress.pytest_collection_modifyitems([SimpleNamespace(nodeid=i) for i in ids])
+    outcomes = {"a/test_one.py::t1": "passed", "a/test_one.py::t2": "failed", "a/test_two.py::t3": "passed"}
+    for nodeid, outcome in outcomes.items():
+        for when in ("setup", "call", "teardown"):
+            progress.pytest_runtest_logreport(SimpleNamespace(
+                nodeid=nodeid, when=when, outcome=outcome if when == "call" else "passed"))
+        if nodeid.endswith("t1"):
+            assert lines == []  # the file is not finished yet
+    assert len(lines) == 2
+    assert lines[0].startswith("a/test_one.py: 1 failed, 1 passed in ") and "[1/2 files" in lines[0]
+    assert lines[1].startswith("a/test_two.py: 1 passed in ") and "[2/2 files" in lines[1]
+    pyproject = (DEV.parent / "pyproject.toml").read_text()
+    assert "--durations=15" in pyproject

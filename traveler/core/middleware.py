@@ -6,7 +6,8 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from traveler.core.access import access_for
@@ -22,6 +23,39 @@ SESSION_TENANT = "traveler_tenant_id"
 
 def error_body(status: int, code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"status": status, "code": code, "message": message, "fields": fields or {}}}
+
+
+DB_UNAVAILABLE = "The database cannot be reached just now. Try again in a minute; the server reconnects by itself."
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    """True for errors that mean the database server is down or the connection was lost."""
+    while exc is not None:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return True
+        if isinstance(exc, DatabaseError) and connection.connection is not None and \
+                getattr(connection.connection, "closed", False):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def database_unavailable(request) -> HttpResponse:
+    """503 in the shared JSON shape on the API, a plain page (no template, no database) on the UI."""
+    # Drop the broken connection now, so that the next request opens a fresh one.
+    try:
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+    except Exception:  # noqa: BLE001 - closing a dead connection may fail; it is gone either way
+        pass
+    if request.path.startswith("/api/"):
+        response = JsonResponse(error_body(503, "database_unavailable", DB_UNAVAILABLE), status=503)
+    else:
+        response = HttpResponse(
+            "<!doctype html><title>Unavailable</title><h1>Temporarily unavailable</h1>"
+            f"<p>{DB_UNAVAILABLE}</p>", status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = "10"
+    return response
 
 
 def session_tenant(request) -> Tenant | None:
@@ -47,6 +81,8 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith("/health/"):
+            return self.get_response(request)  # probes must answer without touching the database
         tenant = session_tenant(request)
         user = request.user if getattr(request.user, "is_authenticated", False) else None
         request.tenant = tenant
@@ -87,6 +123,9 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, (PermissionDenied, Http404)):
             return None  # Django's 403/404 handlers answer these (in the JSON shape under /api/)
+        if is_database_outage(exception):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, exception)
+            return database_unavailable(request)
         if request.path.startswith("/api/"):
             log.exception("unhandled error on %s %s", request.method, request.path)
             return JsonResponse(

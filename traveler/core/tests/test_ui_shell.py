@@ -254,3 +254,54 @@ def test_other_tenants_do_not_show_in_the_switch(tenant, admin):
     r = signed_in(admin, tenant).get("/")
     assert [t.pk for t in r.context["user_tenants"]] == [tenant.pk]
     assert 'name="tenant"' not in r.content.decode()
+
+
+def test_dashboard_tile_icons_point_at_one_sprite_symbol(tenant, admin):
+    import re
+
+    html = signed_in(admin, tenant).get("/").content.decode()
+    tiles = re.findall(r'class="tile-icon".*?<use href="([^"]+)"', html)
+    assert tiles, "no tile carries an icon"
+    for href in tiles:
+        assert href.count("icons.svg") == 1 and href.startswith("/static/") and "#" in href, href
+        assert href.split("#", 1)[1] and "/" not in href.split("#", 1)[1], href
+
+
+# ---------- database outages ----------
+
+def _database_down(*args, **kwargs):
+    from django.db import OperationalError
+
+    raise OperationalError("connection to server failed: Connection refused")
+
+
+@override_settings(DEBUG=False)
+def test_during_a_database_outage_live_answers_200_and_ready_503(monkeypatch, tenant, admin):
+    from django.db import connection
+
+    client = signed_in(admin, tenant)
+    client.raise_request_exception = False
+    monkeypatch.setattr("traveler.core.tenancy._apply", _database_down)
+    monkeypatch.setattr(connection, "cursor", _database_down)
+    assert client.get("/health/live").status_code == 200
+    r = client.get("/health/ready")
+    assert r.status_code == 503 and r.json()["database"] == "unreachable"
+
+
+@override_settings(DEBUG=False)
+def test_during_a_database_outage_requests_answer_503_without_a_trace(monkeypatch, tenant, admin):
+    client = signed_in(admin, tenant)
+    client.raise_request_exception = False
+    monkeypatch.setattr("traveler.core.middleware.session_tenant", _database_down)
+    r = client.get("/api/v1/core/companies/")
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "database_unavailable" and set(r.json()["error"]) == {
+        "status", "code", "message", "fields"}
+    for url in ("/", "/nowhere/"):
+        r = client.get(url)
+        body = r.content.decode()
+        assert r.status_code == 503 and "Temporarily unavailable" in body, url
+        assert "Traceback" not in body and "OperationalError" not in body and "refused" not in body
+    monkeypatch.undo()
+    assert client.get("/").status_code == 200  # back by itself once the database answers
+

@@ -10,12 +10,13 @@ Registered in ``traveler/server/urls.py``::
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 
-from traveler.core.middleware import error_body
+from traveler.core.middleware import database_unavailable, error_body, is_database_outage
 
 log = logging.getLogger("traveler.request")
 
@@ -45,6 +46,9 @@ def page_not_found(request, exception=None) -> HttpResponse:
 
 
 def server_error(request) -> HttpResponse:
+    # An error raised by a middleware (session, user, tenant) lands here, too: a lost database is a 503.
+    if is_database_outage(sys.exc_info()[1]):
+        return database_unavailable(request)
     # Rendered without the request: no context processor may touch a database that just failed.
     if _is_api(request):
         return JsonResponse(error_body(500, "server_error", "Something went wrong on the server. It has been logged."),

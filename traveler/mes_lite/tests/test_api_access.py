@@ -81,6 +81,23 @@ def test_a_customer_sees_only_its_own_orders_and_parts(api, tenant, two_customer
     assert traveler["route"][1]["state"] == "current"
 
 
+def test_a_customer_reads_no_history_of_its_own_records(api, client, tenant, two_customers):
+    """History names the employees who made each change: the API refuses it to customers like the UI."""
+    a = two_customers["a"]
+    customer = signed_in(api, tenant, roles=["customer"], company=a["company"])
+    for path in (f"orders/{a['order'].pk}/history/", f"parts/{a['parts'][0].pk}/history/",
+                 f"parts/{a['parts'][0].pk}/"):
+        r = customer.get(f"{API}/{path}")
+        if path.endswith("history/"):
+            assert r.status_code == 403 and "core.view_history" in error(r)["message"], path
+        else:
+            assert r.status_code == 200
+    assert customer.get(f"/api/v1/core/companies/{a['company'].pk}/history/").status_code == 403
+    staff = signed_in(api, tenant, roles=["qa_manager"])
+    rows = staff.get(f"{API}/orders/{a['order'].pk}/history/").json()["results"]
+    assert rows
+
+
 @pytest.mark.parametrize("path", ["work-orders/", "transitions/", "processes/", "part-types/", "equipment/",
                                   "equipment-types/", "steps/", "measurement-definitions/"])
 def test_a_customer_sees_nothing_internal(api, tenant, two_customers, path):

@@ -226,7 +226,8 @@ class _ProgressSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     by_status = PartStatusCounts()
     steps = ProgressStepSerializer(many=True)
-    percent_complete = serializers.FloatField()
+    percent_complete = serializers.FloatField(
+        help_text="Completed parts over parts not scrapped (total - by_status.scrapped), in percent.")
 
 
 class OrderBriefSerializer(serializers.Serializer):

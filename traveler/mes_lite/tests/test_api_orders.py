@@ -4,8 +4,8 @@ import pytest
 
 from traveler.core.models import OutboxEvent
 from traveler.core.tenancy import tenant_context
-from traveler.core.tests.test_ui_shell import signed_in as ui_signed_in
 from traveler.core.tests.factories import make_company
+from traveler.core.tests.test_ui_shell import signed_in as ui_signed_in
 from traveler.mes_lite.models import Part, SerialCounter, WorkOrder
 from traveler.mes_lite.tests.api_helpers import (
     API,

@@ -62,8 +62,11 @@ def _progress(parts_qs, process_steps: list[Step]) -> dict:
                       "in_work": sum(v for k, v in counts.items() if k not in (PartStatus.COMPLETED, PartStatus.SCRAPPED))})
     total = sum(totals.values())
     done = totals[PartStatus.COMPLETED]
+    # Percent complete is over the parts still to deliver: scrapped parts are counted apart
+    # (``by_status.scrapped``), so that a finished order with a scrapped part reads 100 %.
+    to_deliver = total - totals[PartStatus.SCRAPPED]
     return {"total": total, "by_status": totals, "steps": steps,
-            "percent_complete": round(100.0 * done / total, 1) if total else 0.0}
+            "percent_complete": round(100.0 * done / to_deliver, 1) if to_deliver else 0.0}
 
 
 def order_progress(*, order: Order) -> dict:

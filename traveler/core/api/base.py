@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -187,8 +188,12 @@ class TenantRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @extend_schema(responses=HistorySerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request: Request, *args, **kwargs) -> Response:
-        """Every change to this record: who, when (UTC), what changed, and why."""
+        """Every change to this record: who, when (UTC), what changed, and why. Needs the record's view
+        permission and ``core.view_history``, like the history page: customers have no history (it
+        names employees)."""
         obj = self.get_object()
+        if not request._request.access.has("core.view_history"):
+            raise PermissionDenied("You do not have the permission core.view_history.")
         rows = History.objects.filter(table_name=obj._meta.db_table, record_id=str(obj.pk)).order_by("-id")
         page = self.paginate_queryset(rows)
         ctx = {"actor_names": actor_names(page)}

@@ -62,11 +62,16 @@ class OrderViewSet(MesRecordViewSet):
         data = parsed(s.MesReasonInput, request)
         return self.out(s.OrderSerializer, order_services.order_complete(order=order, reason=reason_of(request, data)))
 
-    @extend_schema(responses={200: s.OrderProgressSerializer})
+    @extend_schema(responses={200: s.OrderProgressSerializer},
+                   description="Customers get CustomerOrderProgressSerializer: parts per step, completed, "
+                               "scrapped and percent, as their tracker page shows them.")
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
         """The order's parts per step and status: where the order stands (the "pizza tracker")."""
-        return self.out(s.OrderProgressSerializer, order_progress(order=self.get_object()))
+        progress = order_progress(order=self.get_object())
+        if request._request.access.is_customer:
+            return self.out(s.CustomerOrderProgressSerializer, progress)
+        return self.out(s.OrderProgressSerializer, progress)
 
 
 class WorkOrderFilter(filters.FilterSet):

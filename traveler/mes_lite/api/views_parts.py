@@ -50,6 +50,11 @@ class PartViewSet(MesReadOnlyViewSet):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "hide_people": self.request._request.access.is_customer}
 
+    def get_serializer_class(self):
+        if self.request._request.access.is_customer:
+            return s.CustomerPartSerializer
+        return super().get_serializer_class()
+
     def _advance(self, part: Part, data: dict):
         result = part_advance(part=part, step=data["step"], measurements=data["measurements"],
                               equipment=data["equipment"], version=version_of(self.request, data), note=data["note"])
@@ -102,15 +107,16 @@ class PartViewSet(MesReadOnlyViewSet):
         data = parsed(s.MesReasonRequiredInput, request)
         return self.out(s.PartSerializer, part_scrap(part=part, reason=data["reason"]))
 
-    @extend_schema(responses={200: s.TravelerSerializer})
+    @extend_schema(responses={200: s.TravelerSerializer},
+                   description="Customers get CustomerTravelerSerializer: route states and moves only.")
     @action(detail=True, methods=["get"])
     def traveler(self, request, pk=None):
         """The part's digital traveler: its route with the current step, every transition, every
         measurement, the equipment used (not for customers), and what is measured at the step it is at."""
-        traveler = part_traveler(part=self.get_object())
-        if self.request._request.access.is_customer:
-            traveler["equipment_usages"] = []  # which gauges were used is internal, like who used them
-        return self.out(s.TravelerSerializer, traveler)
+        part = self.get_object()
+        if request._request.access.is_customer:
+            return self.out(s.CustomerTravelerSerializer, part_traveler(part=part))
+        return self.out(s.TravelerSerializer, part_traveler(part=part))
 
 
 @extend_schema(tags=TAGS)

@@ -61,7 +61,10 @@ def test_a_customer_sees_only_its_own_orders_and_parts(api, tenant, two_customer
     assert progress.status_code == 200
     body = progress.json()
     assert body["order"]["id"] == a["order"].pk and body["total"] == 3
-    assert body["steps"][0]["counts"]["pending"] == 2 and body["steps"][1]["counts"]["in_process"] == 1
+    assert body["steps"][0]["in_work"] == 2 and body["steps"][1]["in_work"] == 1
+    # what the tracker page shows, no more: not why parts wait, not the work orders
+    assert set(body) == {"order", "total", "completed", "scrapped", "percent_complete", "steps"}
+    assert set(body["steps"][0]) == {"step", "in_work"}
     assert customer.get(f"{API}/orders/{b['order'].pk}/progress/").status_code == 404
 
     parts = customer.get(f"{API}/parts/").json()
@@ -76,9 +79,45 @@ def test_a_customer_sees_only_its_own_orders_and_parts(api, tenant, two_customer
 
     traveler = customer.get(f"{API}/parts/{a['parts'][0].pk}/traveler/").json()
     assert [t["action"] for t in traveler["transitions"]] == ["advance"]
-    assert traveler["transitions"][0]["operator"] is None  # customers do not see who did it
-    assert traveler["measurements"][0]["recorded_by"] is None
-    assert traveler["route"][1]["state"] == "current"
+    assert set(traveler) == {"part", "route", "transitions"}  # no measured values, no definitions
+    assert set(traveler["transitions"][0]) == {"action", "from_step_name", "to_step_name", "to_status",
+                                               "transition_time"}  # not who did it, nor why
+    assert traveler["route"][1]["state"] == "current" and set(traveler["route"][1]) == {"step", "state"}
+
+
+def test_a_customer_reads_no_internal_quality_data(api, tenant, two_customers):
+    """Hold and quarantine reasons and measured values stay internal: customers get their own serializers."""
+    a = two_customers["a"]
+    part = a["parts"][1]
+    with tenant_context(tenant):
+        part_hold(part=part, reason="suspect material lot 7")
+    customer = signed_in(api, tenant, roles=["customer"], company=a["company"])
+    for body in (customer.get(f"{API}/parts/{part.pk}/").json(),
+                 customer.get(f"{API}/parts/").json()["results"][0],
+                 customer.get(f"{API}/parts/{part.pk}/traveler/").json()["part"]):
+        assert set(body) == {"id", "serial_number", "status", "part_type", "part_number", "current_step",
+                             "current_step_name", "order", "order_number", "created_at", "updated_at"}
+    assert "suspect material" not in customer.get(f"{API}/parts/{part.pk}/traveler/").content.decode()
+    assert "suspect material" not in customer.get(f"{API}/parts/", {"status": "on_hold"}).content.decode()
+    staff = signed_in(api, tenant, roles=["qa_manager"])
+    assert staff.get(f"{API}/parts/{part.pk}/").json()["status_reason"] == "suspect material lot 7"
+
+
+def test_a_customer_reads_no_history_of_its_own_records(api, client, tenant, two_customers):
+    """History names the employees who made each change: the API refuses it to customers like the UI."""
+    a = two_customers["a"]
+    customer = signed_in(api, tenant, roles=["customer"], company=a["company"])
+    for path in (f"orders/{a['order'].pk}/history/", f"parts/{a['parts'][0].pk}/history/",
+                 f"parts/{a['parts'][0].pk}/"):
+        r = customer.get(f"{API}/{path}")
+        if path.endswith("history/"):
+            assert r.status_code == 403 and "core.view_history" in error(r)["message"], path
+        else:
+            assert r.status_code == 200
+    assert customer.get(f"/api/v1/core/companies/{a['company'].pk}/history/").status_code == 403
+    staff = signed_in(api, tenant, roles=["qa_manager"])
+    rows = staff.get(f"{API}/orders/{a['order'].pk}/history/").json()["results"]
+    assert rows
 
 
 @pytest.mark.parametrize("path", ["work-orders/", "transitions/", "processes/", "part-types/", "equipment/",

@@ -5,6 +5,7 @@ import pytest
 from traveler.core.models import OutboxEvent
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import make_company
+from traveler.core.tests.test_ui_shell import signed_in as ui_signed_in
 from traveler.mes_lite.models import Part, SerialCounter, WorkOrder
 from traveler.mes_lite.tests.api_helpers import (
     API,
@@ -120,6 +121,33 @@ def test_board_counts_parts_per_step_and_status(planner, tenant):
     board = planner.get(f"{API}/work-orders/{wo.pk}/board/").json()
     assert board["steps"][0]["counts"]["pending"] == 3
     assert board["steps"][1]["counts"]["in_process"] == 1 and board["steps"][1]["in_work"] == 1
+
+
+def test_percent_complete_counts_scrapped_parts_apart(planner, tenant):
+    """A finished order with a scrapped part reads 100 %, the same on the board, the progress and the page."""
+    order = make_order(tenant)
+    wo = make_work_order(tenant, order=order, quantity=4)
+    scrapped = parts_of(tenant, wo)[0]
+    r = planner.post(f"{API}/parts/{scrapped.pk}/scrap/", {"reason": "dropped"})
+    assert r.status_code == 200, r.content
+    board = planner.get(f"{API}/work-orders/{wo.pk}/board/").json()
+    assert board["percent_complete"] == 0.0 and board["by_status"]["scrapped"] == 1
+    p = parts_of(tenant, wo)[1]
+    for step in route_of(tenant, wo):
+        r = planner.post(f"{API}/parts/{p.pk}/advance/", {"step": step.pk, "measurements": readings(tenant, step)})
+        assert r.status_code == 200, r.content
+    assert planner.get(f"{API}/work-orders/{wo.pk}/board/").json()["percent_complete"] == 33.3
+    for step in route_of(tenant, wo):
+        body = {"step": step.pk, "parts": [{"part": q.pk, "measurements": readings(tenant, step)}
+                                           for q in parts_of(tenant, wo) if q.status not in ("scrapped", "completed")]}
+        r = planner.post(f"{API}/work-orders/{wo.pk}/advance-parts/", body)
+        assert r.status_code == 200, r.content
+    board = planner.get(f"{API}/work-orders/{wo.pk}/board/").json()
+    assert board["percent_complete"] == 100.0 and board["by_status"]["completed"] == 3
+    progress = planner.get(f"{API}/orders/{order.pk}/progress/").json()
+    assert progress["percent_complete"] == 100.0 and progress["by_status"]["scrapped"] == 1
+    html = ui_signed_in(planner.user, tenant).get(f"/mes/orders/{order.pk}/").content.decode()
+    assert "100% complete" in html and "96%" not in html
 
 
 @pytest.mark.parametrize("body,field,message", [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
@@ -104,9 +105,14 @@ def test_progress_shows_parts_per_step_percent_and_estimate(client, tenant):
     assert overall["completed"] == 1 and overall["active"] == 6 and overall["percent"] == pytest.approx(16.7)
     first = r.context["tracks"][0]["track"]
     assert [n["here"] for n in first["nodes"]] == [3, 0, 0] and first["completed"] == 1
-    assert [n["state"] for n in first["nodes"]] == ["active", "ahead", "ahead"]
+    # the completed part has gone past steps 2 and 3: they are not "Not yet"
+    assert [n["state"] for n in first["nodes"]] == ["active", "passed", "passed"]
     html = r.content.decode()
     assert "17%" in html and "2031-03-14" in html and "3 parts here" in html
+    assert html.count("1 part past it") >= 2
+    # circles carry step numbers only; part counts are in the text beside them
+    dots = re.findall(r'<span class="track-dot" aria-hidden="true">([^<]*)', html)
+    assert dots[:3] == ["1", "2", "3"]
     assert "1 quarantined" in html  # staff see what needs attention
     assert f"/mes/work-orders/{wo.pk}/board/" in html
 

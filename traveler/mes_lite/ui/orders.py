@@ -55,7 +55,14 @@ def track(board: dict) -> dict:
     nodes = []
     for s in reversed(steps):
         here = s["in_work"]
-        state = "active" if here else ("done" if active and later >= active else "ahead")
+        # active: parts are here; done: every part still to deliver is past it; passed: some are past
+        # it, none here; ahead: no part has reached it yet.
+        if here:
+            state = "active"
+        elif active and later >= active:
+            state = "done"
+        else:
+            state = "passed" if later else "ahead"
         nodes.append({**s, "here": here, "passed": later, "state": state,
                       "attention": s["counts"].get(PartStatus.QUARANTINED, 0) + s["counts"].get(PartStatus.ON_HOLD, 0)})
         later += here

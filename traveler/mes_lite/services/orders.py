@@ -99,14 +99,15 @@ def order_cancel(*, order: Order, reason: str | None, unfinished_parts: str, ver
     the same reason and the same choice for their unfinished parts, then the order; all or nothing."""
     reason = _cancel_reason(reason)
     _unfinished_choice(unfinished_parts)
-    _transition(order, ORDER_TRANSITIONS, "cancel")
-    _check_version(order, version)
     with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        _transition(locked, ORDER_TRANSITIONS, "cancel")
+        _check_version(locked, version)
         open_wos = list(WorkOrder.objects.filter(order=order).exclude(
             status__in=[WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED]).order_by("pk"))
         for wo in open_wos:
             work_order_cancel(work_order=wo, reason=reason, unfinished_parts=unfinished_parts)
-        _set_status(order, OrderStatus.CANCELLED, expected=order.status, reason=reason)
+        _set_status(order, OrderStatus.CANCELLED, expected=locked.status, reason=reason)
         publish(OrderCancelled(order_id=order.pk, work_orders=len(open_wos)))
     return order
 
@@ -221,13 +222,13 @@ def work_order_cancel(*, work_order: WorkOrder, reason: str | None, unfinished_p
     """
     reason = _cancel_reason(reason)
     _unfinished_choice(unfinished_parts)
-    _transition(work_order, WORK_ORDER_TRANSITIONS, "cancel")
-    _check_version(work_order, version)
     part_reason = f"Work order {work_order.number} cancelled: {reason}"
     scrapped = held = 0
     with transaction.atomic():
-        # Locked first: no part of it is created or advanced while it is being cancelled.
-        WorkOrder.objects.select_for_update().filter(pk=work_order.pk).first()
+        # Locked, and checked as it is now: no part of it is created meanwhile.
+        locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+        _transition(locked, WORK_ORDER_TRANSITIONS, "cancel")
+        _check_version(locked, version)
         for part in unfinished_parts_of(work_order).order_by("pk"):
             if unfinished_parts == "scrap":
                 part_scrap(part=part, reason=part_reason)
@@ -236,7 +237,7 @@ def work_order_cancel(*, work_order: WorkOrder, reason: str | None, unfinished_p
                 if part.status != PartStatus.ON_HOLD:
                     part_hold(part=part, reason=part_reason)
                 held += 1
-        _set_status(work_order, WorkOrderStatus.CANCELLED, expected=work_order.status, reason=reason)
+        _set_status(work_order, WorkOrderStatus.CANCELLED, expected=locked.status, reason=reason)
         publish(WorkOrderCancelled(work_order_id=work_order.pk, scrapped=scrapped, held=held))
     return work_order
 

@@ -295,7 +295,10 @@ def work_order_create_parts(*, work_order: WorkOrder, pattern: str, quantity: in
         raise Conflict(f"Work order {work_order} is {work_order.get_status_display().lower()}: release it first.")
     key, width = serial_pattern_parse(pattern, work_order=work_order)
     with transaction.atomic(), audit_reason(reason):
-        WorkOrder.objects.select_for_update().filter(pk=work_order.pk).first()
+        locked = WorkOrder.objects.select_for_update().filter(pk=work_order.pk).first()
+        if locked.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):  # cancelled meanwhile
+            raise Conflict(f"Work order {work_order} is {locked.get_status_display().lower()}: no parts can be "
+                           "created for it.")
         existing = Part.objects.filter(work_order=work_order).count()
         remaining = work_order.quantity - existing
         quantity = remaining if quantity is None else quantity

@@ -133,6 +133,15 @@ def test_cancel_only_from_an_open_status(tenant, wo):
             work_order_cancel(work_order=done, reason="late", unfinished_parts="scrap")
 
 
+def test_no_parts_are_created_for_a_work_order_cancelled_meanwhile(tenant):
+    wo = make_work_order(tenant, quantity=3, parts=False)
+    with tenant_context(tenant):
+        work_order_cancel(work_order=WorkOrder.objects.get(pk=wo.pk), reason="withdrawn", unfinished_parts="scrap")
+        with pytest.raises(Conflict, match="cancelled"):  # ``wo`` as read before the cancellation
+            order_services.work_order_create_parts(work_order=wo, pattern="LATE-{seq:03}")
+        assert not Part.objects.filter(work_order=wo).exists()
+
+
 def test_a_draft_work_order_is_cancelled_without_parts(tenant):
     wo = make_work_order(tenant, release=False)
     with tenant_context(tenant):

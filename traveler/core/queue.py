@@ -80,55 +80,53 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _claim(worker_id: str):
-    from traveler.core.models import Job
+    """Claim the next due job of any tenant: ``(job id, tenant or None)``, or None.
 
-    with transaction.atomic():
-        row = (
-            Job.objects.select_for_update(skip_locked=True)
-            .filter(status=Job.Status.QUEUED, run_at__lte=timezone.now())
-            .order_by("run_at", "id")
-            .first()
-        )
-        if row is None:
-            return None
-        row.status = Job.Status.RUNNING
-        row.attempts += 1
-        row.locked_by = worker_id
-        row.locked_at = timezone.now()
-        row.save(update_fields=["status", "attempts", "locked_by", "locked_at"])
-        return row
+    The worker sees no tenant's rows, so the claim goes through ``traveler_job_claim`` (a narrow
+    SECURITY DEFINER function); everything else about the job happens in its tenant's context.
+    """
+    from traveler.core.models import Tenant
+
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT job_id, job_tenant FROM traveler_job_claim(%s)", [worker_id])
+        claimed = cur.fetchone()
+    if claimed is None:
+        return None
+    return claimed[0], (Tenant.objects.get(pk=claimed[1]) if claimed[1] is not None else None)
 
 
 def run_one(worker_id: str = "inline") -> bool:
     """Claim and run one due job. Returns False when none was due."""
     from traveler.core.models import Job
 
-    row = _claim(worker_id)
-    if row is None:
+    claimed = _claim(worker_id)
+    if claimed is None:
         return False
-    spec = registry.jobs.get(row.name)
-    try:
-        if spec is None:
-            raise LookupError(f"no job named {row.name!r} is registered in this installation")
-        with tenant_context(row.tenant):
+    job_id, tenant = claimed
+    with tenant_context(tenant):
+        row = Job.objects.get(pk=job_id)
+        spec = registry.jobs.get(row.name)
+        try:
+            if spec is None:
+                raise LookupError(f"no job named {row.name!r} is registered in this installation")
             with transaction.atomic():
                 spec.func(**row.args)
-    except Exception as exc:  # the job failed: retry later or give up
-        err = "".join(traceback.format_exception(exc))[-4000:]
-        dead = row.attempts >= row.max_attempts
-        Job.objects.filter(pk=row.pk).update(
-            status=Job.Status.DEAD if dead else Job.Status.QUEUED,
-            last_error=err,
-            run_at=timezone.now() + retry_delay(row.attempts),
-            finished_at=timezone.now() if dead else None,
-            locked_by="",
-        )
-        log.warning("job %s #%s failed (attempt %s/%s)%s", row.name, row.pk, row.attempts,
-                    row.max_attempts, ": dead" if dead else "")
-    else:
-        Job.objects.filter(pk=row.pk).update(
-            status=Job.Status.SUCCEEDED, finished_at=timezone.now(), last_error="", locked_by=""
-        )
+        except Exception as exc:  # the job failed: retry later or give up
+            err = "".join(traceback.format_exception(exc))[-4000:]
+            dead = row.attempts >= row.max_attempts
+            Job.objects.filter(pk=row.pk).update(
+                status=Job.Status.DEAD if dead else Job.Status.QUEUED,
+                last_error=err,
+                run_at=timezone.now() + retry_delay(row.attempts),
+                finished_at=timezone.now() if dead else None,
+                locked_by="",
+            )
+            log.warning("job %s #%s failed (attempt %s/%s)%s", row.name, row.pk, row.attempts,
+                        row.max_attempts, ": dead" if dead else "")
+        else:
+            Job.objects.filter(pk=row.pk).update(
+                status=Job.Status.SUCCEEDED, finished_at=timezone.now(), last_error="", locked_by=""
+            )
     return True
 
 

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from traveler.core.errors import InvalidInput, LockedOut, NotFound
 from traveler.core.models import ApiToken, LoginAttempt, Tenant, User
+from traveler.core.tenancy import current_actor, current_tenant_or_none, tenant_context
 
 TOKEN_PREFIX = "trv"
 
@@ -50,9 +51,11 @@ def login_check(*, email: str, password: str, ip: str | None = None, request=Non
 def tenants_for(user: User) -> list[Tenant]:
     if user.is_system_admin:
         return list(Tenant.objects.filter(is_active=True))
-    return list(
-        Tenant.objects.filter(is_active=True, memberships__user=user, memberships__is_active=True).order_by("name")
-    )
+    # Before a tenant is chosen the database shows a user their own memberships only.
+    with tenant_context(current_tenant_or_none(), actor=user):
+        return list(
+            Tenant.objects.filter(is_active=True, memberships__user=user, memberships__is_active=True).order_by("name")
+        )
 
 
 def _hash(secret: str) -> str:
@@ -69,10 +72,11 @@ def token_issue(*, user: User, tenant: Tenant, name: str = "API token", days: in
     prefix = secrets.token_hex(5)
     secret = secrets.token_urlsafe(32)
     raw = f"{TOKEN_PREFIX}_{prefix}_{secret}"
-    token = ApiToken.objects.create(
-        user=user, tenant=tenant, name=(name or "API token")[:100], prefix=prefix,
-        key_hash=_hash(raw), expires_at=timezone.now() + timedelta(days=days),
-    )
+    with tenant_context(tenant, actor=current_actor() or user):
+        token = ApiToken.objects.create(
+            user=user, tenant=tenant, name=(name or "API token")[:100], prefix=prefix,
+            key_hash=_hash(raw), expires_at=timezone.now() + timedelta(days=days),
+        )
     return token, raw
 
 
@@ -81,15 +85,26 @@ def token_authenticate(raw: str) -> ApiToken | None:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = ApiToken.objects.select_related("user", "tenant").filter(prefix=parts[1]).first()
-    if token is None or not secrets.compare_digest(token.key_hash, _hash(raw)):
+    # No tenant is known yet: the database names the token's tenant and user only to who holds it.
+    with connection.cursor() as cur:
+        cur.execute("SELECT token_id, token_tenant, token_user FROM traveler_token_owner(%s, %s)",
+                    [parts[1], _hash(raw)])
+        found = cur.fetchone()
+    if found is None:
         return None
-    now = timezone.now()
-    if token.revoked_at or token.expires_at <= now or not token.user.is_active or not token.tenant.is_active:
+    tenant, user = Tenant.objects.filter(pk=found[1]).first(), User.objects.filter(pk=found[2]).first()
+    if tenant is None or user is None:
         return None
-    # Membership (still active?) is checked by the caller with the user's access, in one query.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    with tenant_context(tenant, actor=user):
+        token = ApiToken.objects.select_related("user", "tenant").filter(pk=found[0]).first()
+        if token is None or not secrets.compare_digest(token.key_hash, _hash(raw)):
+            return None
+        now = timezone.now()
+        if token.revoked_at or token.expires_at <= now or not token.user.is_active or not token.tenant.is_active:
+            return None
+        # Membership (still active?) is checked by the caller with the user's access, in one query.
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
 
 

@@ -58,13 +58,14 @@ def enqueue(name: str, *, args: dict[str, Any] | None = None, tenant=None, run_a
     spec = registry.jobs.get(name)
     if spec is None:
         raise LookupError(f"no job named {name!r} is registered")
-    row = Job.objects.create(
-        name=name,
-        args=args or {},
-        tenant=tenant,
-        run_at=run_at or timezone.now(),
-        max_attempts=max_attempts or spec.max_attempts,
-    )
+    with tenant_context(tenant):  # the job's row belongs to its tenant (none: the system's)
+        row = Job.objects.create(
+            name=name,
+            args=args or {},
+            tenant=tenant,
+            run_at=run_at or timezone.now(),
+            max_attempts=max_attempts or spec.max_attempts,
+        )
     transaction.on_commit(_notify)
     return row
 

@@ -42,8 +42,10 @@ CREATE TABLE IF NOT EXISTS traveler_context_key (
 
 -- The verified (tenant, actor) of this session, or NULL when no signed context is set. A value that
 -- is set but not signed for this backend by this installation's key is an error, never a tenant.
+-- PARALLEL RESTRICTED: pg_backend_pid() differs in a parallel worker; the policies call it once per
+-- statement, in the leader, through an initplan (``tenant_id = (SELECT traveler_current_tenant())``).
 CREATE OR REPLACE FUNCTION traveler_context() RETURNS text[]
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v text := current_setting('traveler.context', true);
   p text[];
@@ -64,19 +66,20 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 
+-- The three below are plain SQL, inlined where they are called; only traveler_context() runs as the owner.
 CREATE OR REPLACE FUNCTION traveler_current_tenant() RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
   SELECT NULLIF((public.traveler_context())[1], '')::bigint
 $$;
 
 CREATE OR REPLACE FUNCTION traveler_current_actor() RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
   SELECT NULLIF((public.traveler_context())[2], '')::bigint
 $$;
 
 -- True in a signed context, with or without a tenant (the worker's and sign-in's system context).
 CREATE OR REPLACE FUNCTION traveler_context_signed() RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
   SELECT public.traveler_context() IS NOT NULL
 $$;
 
@@ -315,7 +318,7 @@ def sync_database_objects(connection) -> None:
                 f"REVOKE USAGE, UPDATE ON SEQUENCE core_history_id_seq FROM {role}; "
                 f"REVOKE ALL ON traveler_context_key FROM {role}; "
                 f"REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only() FROM {role}; "
-                f"GRANT EXECUTE ON FUNCTION traveler_current_tenant(), traveler_current_actor(), "
+                f"GRANT EXECUTE ON FUNCTION traveler_context(), traveler_current_tenant(), traveler_current_actor(), "
                 f"traveler_context_signed(), traveler_job_claim(text), traveler_token_owner(text, text) TO {role}; "
                 f"DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM {role}', current_database()); END $$"
             )

@@ -105,7 +105,7 @@ def run(args) -> None:
             def write(i):
                 Company.objects.create(name=f"w-{time.perf_counter_ns()}-{i}")
 
-            for rnd in range(3):
+            for _round in range(3):
                 for mode in ("signed", "unbound"):
                     owner_sql(UNBOUND if mode == "unbound" else signed_sql())
                     r = results[mode]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from traveler.core.errors import InvalidInput, LockedOut, NotFound
 from traveler.core.models import ApiToken, LoginAttempt, Tenant, User
-from traveler.core.tenancy import current_actor, current_tenant_or_none, enter_tenant, tenant_context
+from traveler.core.tenancy import current_actor, current_tenant_or_none, tenant_context
 
 TOKEN_PREFIX = "trv"
 
@@ -81,11 +81,7 @@ def token_issue(*, user: User, tenant: Tenant, name: str = "API token", days: in
 
 
 def token_authenticate(raw: str) -> ApiToken | None:
-    """The live token for ``raw``, or None when unknown, expired, revoked or its user inactive.
-
-    A token found leaves the current context in its tenant, as its user (inside a request, the
-    middleware's ``tenant_context`` restores the previous one when the request ends).
-    """
+    """The live token for ``raw``, or None when unknown, expired, revoked or its user inactive."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
@@ -96,18 +92,17 @@ def token_authenticate(raw: str) -> ApiToken | None:
         found = cur.fetchone()
     if found is None:
         return None
-    # Sign the token's context (the objects only carry the keys), then read it with its user and tenant.
-    enter_tenant(Tenant(pk=found[1]), actor=User(pk=found[2]))
-    token = ApiToken.objects.select_related("user", "tenant").filter(pk=found[0]).first()
-    if token is None or not secrets.compare_digest(token.key_hash, _hash(raw)):
-        return None
-    enter_tenant(token.tenant, actor=token.user)  # the same keys: no round trip
-    now = timezone.now()
-    if token.revoked_at or token.expires_at <= now or not token.user.is_active or not token.tenant.is_active:
-        return None
-    # Membership (still active?) is checked by the caller with the user's access, in one query.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # Read the token in its own context (the objects only carry the keys the context is signed with).
+    with tenant_context(Tenant(pk=found[1]), actor=User(pk=found[2])):
+        token = ApiToken.objects.select_related("user", "tenant").filter(pk=found[0]).first()
+        if token is None or not secrets.compare_digest(token.key_hash, _hash(raw)):
+            return None
+        now = timezone.now()
+        if token.revoked_at or token.expires_at <= now or not token.user.is_active or not token.tenant.is_active:
+            return None
+        # Membership (still active?) is checked by the caller with the user's access, in one query.
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
 
 

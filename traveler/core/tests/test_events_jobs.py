@@ -70,8 +70,8 @@ def test_event_is_written_to_outbox_and_delivered_once_after_commit(tenant, djan
         jobs = Job.objects.filter(name="core.deliver_event", args__event_id=event_id)
         assert jobs.count() == 1
         run_pending()
+        assert Job.objects.get(pk=jobs.get().pk).status == Job.Status.SUCCEEDED
     assert durable_calls == [7]
-    assert Job.objects.get(pk=jobs.get().pk).status == Job.Status.SUCCEEDED
 
 
 def test_no_delivery_after_rollback(tenant, django_capture_on_commit_callbacks):

@@ -106,7 +106,7 @@ def token_issue(*, user: User, tenant: Tenant, name: str = DEFAULT_TOKEN_NAME, d
     A user holds one live token per name in a tenant. Asking again for a name in use is refused
     unless ``replace``: then the old token is revoked and a new one takes its name (rotation).
     An expired token's name is free again. A user holds at most TRAVELER_API_TOKEN_MAX_PER_USER
-    live tokens.
+    live tokens, counted over all their tenants.
     """
     if tenant not in tenants_for(user):
         raise InvalidInput(f"{user.email} is not a member of {tenant.name}.", fields={"tenant": ["not a member"]})
@@ -129,7 +129,11 @@ def token_issue(*, user: User, tenant: Tenant, name: str = DEFAULT_TOKEN_NAME, d
                     fields={"name": ["already in use"]})
             same.revoked_at = now
             same.save(update_fields=["revoked_at"])
-        live = unrevoked.filter(expires_at__gt=now).count()
+        # Each tenant's tokens are visible only in its context: the cap counts them tenant by tenant.
+        live = 0
+        for t in _token_tenants(user):
+            with tenant_context(t):
+                live += ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now).count()
         cap = settings.TRAVELER_API_TOKEN_MAX_PER_USER
         if live >= cap:
             raise Conflict(f"You hold {live} live API tokens, the most allowed ({cap}). Revoke one you no "
@@ -187,12 +191,18 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
     return token
 
 
+def _token_tenants(user: User) -> list[Tenant]:
+    """The tenants ``user`` may hold tokens in: those of their memberships, every one for a system admin."""
+    if user.is_system_admin:
+        return list(Tenant.objects.all())
+    with tenant_context(current_tenant_or_none(), actor=user):
+        return list(Tenant.objects.filter(memberships__user=user).distinct())
+
+
 def tokens_revoke_all(*, user: User) -> int:
     """Revoke every live token of ``user``, in every tenant it was issued for."""
-    with tenant_context(current_tenant_or_none(), actor=user):
-        tenants = list(Tenant.objects.filter(memberships__user=user).distinct())
     revoked = 0
-    for tenant in tenants:
+    for tenant in _token_tenants(user):
         with tenant_context(tenant, actor=current_actor() or user):
             revoked += ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return revoked

@@ -14,6 +14,7 @@ from django.core import mail
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from traveler.core.errors import Conflict
 from traveler.core.models import ApiToken, LoginAttempt, Membership, PasswordLink, Role, User
 from traveler.core.services.auth import token_authenticate
 from traveler.core.tenancy import tenant_context
@@ -175,6 +176,20 @@ def test_token_name_in_use_shows_on_the_ui_form(tenant, admin):
         assert ApiToken.objects.filter(user=admin, name="CMM export", revoked_at__isnull=True).count() == 1
 
 
+def test_the_token_cap_counts_every_tenant_of_the_user(tenant, other_tenant, settings):
+    from traveler.core.services.auth import token_issue
+
+    user = make_member(tenant, roles=["operator"])
+    make_member(other_tenant, roles=["operator"], email=user.email)
+    settings.TRAVELER_API_TOKEN_MAX_PER_USER = 2
+    token_issue(user=user, tenant=tenant, name="one")
+    token_issue(user=user, tenant=other_tenant, name="two")
+    with pytest.raises(Conflict, match=r"most allowed \(2\)"):
+        token_issue(user=user, tenant=tenant, name="three")
+    with tenant_context(tenant):
+        assert ApiToken.objects.filter(user=user).count() == 1
+
+
 # ---------- 20: the System Admin and the last administrator ----------
 
 def sysadmin_member(tenant) -> User:
@@ -328,8 +343,16 @@ def test_signing_in_with_only_invitations_leads_to_them(tenant, other_tenant):
     user = user_create(email="between@example.com", full_name="Between Jobs", password=PASSWORD)
     with tenant_context(tenant):
         member_invite(email=user.email, full_name="x", roles=["operator"])
-    r = Client().post("/signin/", {"email": user.email, "password": PASSWORD})
+    client = Client()
+    r = client.post("/signin/", {"email": user.email, "password": PASSWORD})
     assert r.status_code == 302 and r["Location"] == "/invitations/"
+    # with no tenant chosen yet, the invitation is listed and accepted
+    r = client.get("/invitations/")
+    pk = r.context["rows"][0]["m"].pk
+    r = client.post("/invitations/", {"invitation": pk, "decision": "accept"})
+    assert r.status_code == 302 and r["Location"] == "/"
+    assert not membership(user, tenant).is_pending
+    assert client.get("/api/v1/core/me/").json()["tenant"]["slug"] == tenant.slug
 
 
 # ---------- 22: throttling ----------

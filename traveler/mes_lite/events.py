@@ -30,6 +30,14 @@ class OrderCompleted(Event):
 
 @event_type
 @dataclass(frozen=True)
+class OrderCancelled(Event):
+    name = "mes.order.cancelled"
+    order_id: int
+    work_orders: int  # how many of its work orders were cancelled with it
+
+
+@event_type
+@dataclass(frozen=True)
 class WorkOrderReleased(Event):
     name = "mes.work_order.released"
     work_order_id: int
@@ -42,6 +50,15 @@ class WorkOrderCompleted(Event):
     work_order_id: int
     completed: int
     scrapped: int
+
+
+@event_type
+@dataclass(frozen=True)
+class WorkOrderCancelled(Event):
+    name = "mes.work_order.cancelled"
+    work_order_id: int
+    scrapped: int  # unfinished parts scrapped by the cancellation
+    held: int  # unfinished parts left on hold (released from production)
 
 
 @event_type

@@ -1,7 +1,10 @@
-"""MES Lite's permissions, and its own guard on advancing a part (equipment calibration)."""
+"""MES Lite's permissions, and its own guards on advancing a part (equipment calibration, cancelled
+work orders)."""
 
 from traveler.core.registry import add_guard, declare_permissions
 from traveler.core.roles import ADMINS, AUDITOR, CUSTOMER, ENGINEERING, OPERATOR, PRODUCTION_MANAGER, READ_ALL
+from traveler.mes_lite.choices import WorkOrderStatus
+from traveler.mes_lite.models import WorkOrder
 
 PLANNERS = (*ADMINS, PRODUCTION_MANAGER)
 FLOOR = (*PLANNERS, OPERATOR, "qa_inspector", "qa_manager")
@@ -67,4 +70,18 @@ def calibration_guard(*, equipment, measured=(), today, **context) -> str | None
     return " ".join(reasons) or None
 
 
+def cancelled_work_order_guard(*, parts, **context) -> str | None:
+    """Refuse to advance a part of a cancelled work order: cancelling released it from production."""
+    ids = {p.work_order_id for p in parts if p.work_order_id}
+    if not ids:
+        return None
+    cancelled = list(WorkOrder.objects.filter(pk__in=ids, status=WorkOrderStatus.CANCELLED)
+                     .values_list("number", flat=True)[:5])
+    if not cancelled:
+        return None
+    return (f"Work order {', '.join(cancelled)} is cancelled: its parts are released from production and cannot "
+            "be advanced. Scrap them, or reuse them under another work order after a QA decision.")
+
+
 add_guard("mes.part.advance", calibration_guard)
+add_guard("mes.part.advance", cancelled_work_order_guard)

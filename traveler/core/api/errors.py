@@ -35,7 +35,8 @@ def _flatten(detail, prefix="") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for k, v in detail.items():
-            key = f"{prefix}.{k}" if prefix else str(k)
+            # A nested object's own errors are its field's: "state", not "state.non_field_errors".
+            key = prefix if (prefix and k == "non_field_errors") else (f"{prefix}.{k}" if prefix else str(k))
             out.update(_flatten(v, key))
     elif isinstance(detail, list):
         if all(not isinstance(x, (dict, list)) for x in detail):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound
@@ -14,6 +14,7 @@ from rest_framework.throttling import AnonRateThrottle
 from traveler.core.access import check
 from traveler.core.api import serializers as s
 from traveler.core.api.base import RecordServices, RecordWriteViewSet
+from traveler.core.api.errors import ErrorSerializer
 from traveler.core.auth import client_ip
 from traveler.core.errors import InvalidInput, NotAuthenticated
 from traveler.core.middleware import error_body
@@ -46,7 +47,10 @@ class TokenThrottle(AnonRateThrottle):
         return client_ip(request._request) or "unknown"
 
 
-@extend_schema(request=s.TokenRequest, responses={201: s.TokenIssued}, tags=["auth"])
+@extend_schema(request=s.TokenRequest, tags=["auth"], responses={
+    201: s.TokenIssued,
+    401: OpenApiResponse(ErrorSerializer, description="Wrong e-mail or password (the shared error shape)."),
+})
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])

@@ -44,6 +44,7 @@ class Progress:
         self.done: dict[str, Counter] = defaultdict(Counter)
         self.seconds: dict[str, float] = defaultdict(float)
         self.finished = 0
+        self.counted: set[str] = set()
         self.total = 0
         self.started = time.monotonic()
 
@@ -77,8 +78,9 @@ class Progress:
             outcome = "error" if report.failed else "skipped"
         elif report.when == "teardown" and report.failed:
             self.done[path]["teardown error"] += 1
-        if outcome is None:
-            return
+        if outcome is None or report.nodeid in self.counted:
+            return  # a subtest's report (schemathesis) repeats its test's id: the test counts once
+        self.counted.add(report.nodeid)
         self.done[path][outcome] += 1
         self.finished += 1
         counts = self.done[path]

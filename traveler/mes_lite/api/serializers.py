@@ -41,6 +41,15 @@ class MesReasonRequiredInput(InputSerializer):
     reason = serializers.CharField(max_length=1000, help_text="Why: required, stored in the part's history.")
 
 
+class CancelInput(InputSerializer):
+    reason = serializers.CharField(max_length=1000, allow_blank=True,
+                                   help_text="Why: required, stored in the history of every record changed.")
+    unfinished_parts = serializers.ChoiceField(
+        choices=[("scrap", "Scrap the unfinished parts"), ("release", "Put them on hold (released from production)")],
+        help_text="What happens to the parts neither completed nor scrapped: scrapped, or put on hold.")
+    version = serializers.IntegerField(required=False, help_text="The version you read (409 if it changed).")
+
+
 # Part types, processes, steps, measurement definitions -----------------------------------------
 
 class PartTypeSerializer(RecordSerializer):

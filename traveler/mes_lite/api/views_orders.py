@@ -40,6 +40,7 @@ class OrderViewSet(MesRecordViewSet):
     extra_permissions = {
         "release": f"{MES}.change_order",
         "complete": f"{MES}.change_order",
+        "cancel": f"{MES}.change_order",
         "progress": f"{MES}.view_order",
     }
 
@@ -61,6 +62,17 @@ class OrderViewSet(MesRecordViewSet):
         order = self.get_object()
         data = parsed(s.MesReasonInput, request)
         return self.out(s.OrderSerializer, order_services.order_complete(order=order, reason=reason_of(request, data)))
+
+    @extend_schema(request=s.CancelInput, responses={200: s.OrderSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel an order and each of its open work orders, their unfinished parts scrapped or put on hold
+        as ``unfinished_parts`` says; all or nothing. Publishes ``mes.order.cancelled``."""
+        order = self.get_object()
+        data = parsed(s.CancelInput, request)
+        return self.out(s.OrderSerializer, order_services.order_cancel(
+            order=order, reason=data["reason"], unfinished_parts=data["unfinished_parts"],
+            version=data.get("version")))
 
     @extend_schema(responses={200: s.OrderProgressSerializer},
                    description="Customers get CustomerOrderProgressSerializer: parts per step, completed, "
@@ -96,6 +108,7 @@ class WorkOrderViewSet(MesRecordViewSet):
     extra_permissions = {
         "release": f"{MES}.change_workorder",
         "complete": f"{MES}.change_workorder",
+        "cancel": f"{MES}.change_workorder",
         "create_parts": f"{MES}.change_workorder",
         "board": f"{MES}.view_workorder",
         "advance_parts": f"{MES}.advance_part",
@@ -121,6 +134,17 @@ class WorkOrderViewSet(MesRecordViewSet):
         data = parsed(s.MesReasonInput, request)
         return self.out(s.WorkOrderSerializer,
                         order_services.work_order_complete(work_order=wo, reason=reason_of(request, data)))
+
+    @extend_schema(request=s.CancelInput, responses={200: s.WorkOrderSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a work order; its unfinished parts are scrapped (``scrap``) or put on hold, released from
+        production (``release``); all or nothing. Publishes ``mes.work_order.cancelled``."""
+        wo = self.get_object()
+        data = parsed(s.CancelInput, request)
+        return self.out(s.WorkOrderSerializer, order_services.work_order_cancel(
+            work_order=wo, reason=data["reason"], unfinished_parts=data["unfinished_parts"],
+            version=data.get("version")))
 
     @extend_schema(request=s.CreatePartsInput, responses={201: s.CreatePartsResult})
     @action(detail=True, methods=["post"], url_path="create-parts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -21,8 +21,17 @@ from traveler.mes_lite.choices import (
     ProcessStatus,
     WorkOrderStatus,
 )
-from traveler.mes_lite.events import OrderCompleted, OrderReleased, PartsCreated, WorkOrderCompleted, WorkOrderReleased
+from traveler.mes_lite.events import (
+    OrderCancelled,
+    OrderCompleted,
+    OrderReleased,
+    PartsCreated,
+    WorkOrderCancelled,
+    WorkOrderCompleted,
+    WorkOrderReleased,
+)
 from traveler.mes_lite.models import Order, Part, SerialCounter, WorkOrder
+from traveler.mes_lite.services.parts import part_hold, part_scrap
 from traveler.mes_lite.services.routing import route_steps
 
 
@@ -67,16 +76,39 @@ def order_release(*, order: Order, reason: str | None = None) -> Order:
 
 
 def order_complete(*, order: Order, reason: str | None = None) -> Order:
+    """Complete an order whose work orders are all completed or cancelled, at least one completed (an
+    order whose work orders were all cancelled delivered nothing: cancel it instead)."""
     _transition(order, ORDER_TRANSITIONS, "complete")
     with transaction.atomic():
-        open_wos = list(WorkOrder.objects.filter(order=order, archived_at__isnull=True)
-                        .exclude(status__in=[WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED])
+        work_orders = WorkOrder.objects.filter(order=order, archived_at__isnull=True)
+        open_wos = list(work_orders.exclude(status__in=[WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED])
                         .values_list("number", flat=True)[:10])
         if open_wos:
             raise Conflict(f"Order {order} still has open work orders: {', '.join(open_wos)}.",
                            fields={"work_orders": open_wos})
+        if work_orders.exists() and not work_orders.filter(status=WorkOrderStatus.COMPLETED).exists():
+            raise Conflict(f"Every work order of order {order} is cancelled: nothing was delivered. Cancel the "
+                           "order instead.", fields={"work_orders": ["all cancelled"]})
         _set_status(order, OrderStatus.COMPLETED, expected=order.status, reason=reason, completed_at=timezone.now())
         publish(OrderCompleted(order_id=order.pk))
+    return order
+
+
+def order_cancel(*, order: Order, reason: str | None, unfinished_parts: str, version: int | None = None) -> Order:
+    """Cancel an order: each of its open work orders is cancelled as ``work_order_cancel`` does, with
+    the same reason and the same choice for their unfinished parts, then the order; all or nothing."""
+    reason = _cancel_reason(reason)
+    _unfinished_choice(unfinished_parts)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        _transition(locked, ORDER_TRANSITIONS, "cancel")
+        _check_version(locked, version)
+        open_wos = list(WorkOrder.objects.filter(order=order).exclude(
+            status__in=[WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED]).order_by("pk"))
+        for wo in open_wos:
+            work_order_cancel(work_order=wo, reason=reason, unfinished_parts=unfinished_parts)
+        _set_status(order, OrderStatus.CANCELLED, expected=locked.status, reason=reason)
+        publish(OrderCancelled(order_id=order.pk, work_orders=len(open_wos)))
     return order
 
 
@@ -149,6 +181,67 @@ def work_order_complete(*, work_order: WorkOrder, reason: str | None = None) -> 
     return work_order
 
 
+UNFINISHED_PARTS = {
+    "scrap": "Scrap the unfinished parts",
+    "release": "Put them on hold (released from production)",
+}
+
+
+def _cancel_reason(reason: str | None) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("Give the reason for the cancellation.", fields={"reason": ["required"]})
+    return reason.strip()
+
+
+def _unfinished_choice(choice: str) -> None:
+    if choice not in UNFINISHED_PARTS:
+        raise InvalidInput("Say what happens to the unfinished parts: scrap or release.",
+                           fields={"unfinished_parts": ["scrap or release"]})
+
+
+def _check_version(obj, version: int | None) -> None:
+    if version is not None and obj.version != version:
+        raise Conflict(f"{type(obj)._meta.verbose_name.capitalize()} {obj} changed since you read it; reload it.",
+                       fields={"version": [f"current {obj.version}"]})
+
+
+def unfinished_parts_of(work_orders) -> models.QuerySet:
+    """Parts of ``work_orders`` (a work order or a queryset of them) neither completed nor scrapped."""
+    if isinstance(work_orders, WorkOrder):
+        work_orders = [work_orders.pk]
+    return Part.objects.filter(work_order__in=work_orders).exclude(
+        status__in=[PartStatus.COMPLETED, PartStatus.SCRAPPED])
+
+
+def work_order_cancel(*, work_order: WorkOrder, reason: str | None, unfinished_parts: str,
+                      version: int | None = None) -> WorkOrder:
+    """Cancel a work order; its unfinished parts are scrapped (``"scrap"``) or put on hold
+    (``"release"``: released from production as they are, for a QA decision). All or nothing.
+
+    Parts of a cancelled work order cannot be advanced (see ``cancelled_work_order_guard``).
+    """
+    reason = _cancel_reason(reason)
+    _unfinished_choice(unfinished_parts)
+    part_reason = f"Work order {work_order.number} cancelled: {reason}"
+    scrapped = held = 0
+    with transaction.atomic():
+        # Locked, and checked as it is now: no part of it is created meanwhile.
+        locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+        _transition(locked, WORK_ORDER_TRANSITIONS, "cancel")
+        _check_version(locked, version)
+        for part in unfinished_parts_of(work_order).order_by("pk"):
+            if unfinished_parts == "scrap":
+                part_scrap(part=part, reason=part_reason)
+                scrapped += 1
+            else:
+                if part.status != PartStatus.ON_HOLD:
+                    part_hold(part=part, reason=part_reason)
+                held += 1
+        _set_status(work_order, WorkOrderStatus.CANCELLED, expected=locked.status, reason=reason)
+        publish(WorkOrderCancelled(work_order_id=work_order.pk, scrapped=scrapped, held=held))
+    return work_order
+
+
 # Serial numbers --------------------------------------------------------------------------------
 
 TOKEN = re.compile(r"\{([a-z]+)(?::0?(\d+))?\}")
@@ -202,7 +295,10 @@ def work_order_create_parts(*, work_order: WorkOrder, pattern: str, quantity: in
         raise Conflict(f"Work order {work_order} is {work_order.get_status_display().lower()}: release it first.")
     key, width = serial_pattern_parse(pattern, work_order=work_order)
     with transaction.atomic(), audit_reason(reason):
-        WorkOrder.objects.select_for_update().filter(pk=work_order.pk).first()
+        locked = WorkOrder.objects.select_for_update().filter(pk=work_order.pk).first()
+        if locked.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):  # cancelled meanwhile
+            raise Conflict(f"Work order {work_order} is {locked.get_status_display().lower()}: no parts can be "
+                           "created for it.")
         existing = Part.objects.filter(work_order=work_order).count()
         remaining = work_order.quantity - existing
         quantity = remaining if quantity is None else quantity

@@ -225,3 +225,61 @@ def test_order_writes_need_planner_permissions(api, tenant):
         assert r.status_code == 403, (path, r.status_code)
         assert "mes_lite.change_order" in error(r)["message"] or "mes_lite.add_order" in error(r)["message"] \
             or "mes_lite.archive_order" in error(r)["message"]
+
+
+def test_cancelling_a_work_order_and_an_order(planner, tenant):
+    order = make_order(tenant)
+    first = make_work_order(tenant, order=order, quantity=2)
+    second = make_work_order(tenant, order=order, quantity=3)
+    wurl = f"{API}/work-orders/{first.pk}/"
+
+    before = written(tenant)
+    r = planner.post(f"{wurl}cancel/", {"reason": " ", "unfinished_parts": "scrap"})
+    assert r.status_code == 400 and "reason" in error(r)["fields"]
+    r = planner.post(f"{wurl}cancel/", {"reason": "withdrawn", "unfinished_parts": "keep"})
+    assert r.status_code == 400 and "unfinished_parts" in error(r)["fields"]
+    r = planner.post(f"{wurl}cancel/", {"reason": "withdrawn"})
+    assert r.status_code == 400 and "unfinished_parts" in error(r)["fields"]
+    version = planner.get(wurl).json()["version"]
+    r = planner.post(f"{wurl}cancel/", {"reason": "withdrawn", "unfinished_parts": "scrap", "version": version - 1})
+    assert r.status_code == 409 and "version" in error(r)["fields"]
+    assert written(tenant) == before
+
+    r = planner.post(f"{wurl}cancel/", {"reason": "withdrawn", "unfinished_parts": "scrap", "version": version})
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "cancelled" and history(planner, wurl)[0]["reason"] == "withdrawn"
+    assert {p.status for p in parts_of(tenant, first)} == {"scrapped"}
+    assert planner.post(f"{wurl}cancel/", {"reason": "again", "unfinished_parts": "scrap"}).status_code == 409
+
+    ourl = f"{API}/orders/{order.pk}/"
+    r = planner.post(f"{ourl}complete/")
+    assert r.status_code == 409 and "WO-" in error(r)["message"]  # the second one is still open
+    r = planner.post(f"{ourl}cancel/", {"reason": "contract ended", "unfinished_parts": "release"})
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "cancelled" and history(planner, ourl)[0]["reason"] == "contract ended"
+    assert planner.get(f"{API}/work-orders/{second.pk}/").json()["status"] == "cancelled"
+    assert {p.status for p in parts_of(tenant, second)} == {"on_hold"}
+    assert event_names(tenant, order_id=order.pk)[-1] == "mes.order.cancelled"
+    with tenant_context(tenant):
+        held = OutboxEvent.objects.get(name="mes.work_order.cancelled", payload__work_order_id=second.pk)
+    assert (held.payload["scrapped"], held.payload["held"]) == (0, 3)
+
+    # Parts of a cancelled work order are refused at the next advance, naming the work order.
+    part = parts_of(tenant, second)[0]
+    step = route_of(tenant, second)[0]
+    r = planner.post(f"{API}/parts/{part.pk}/release/", {"reason": "QA: keep for later"})
+    assert r.status_code == 200, r.content
+    r = planner.post(f"{API}/parts/{part.pk}/advance/", {"step": step.pk, "measurements": readings(tenant, step)})
+    assert r.status_code == 409 and f"{second.number} is cancelled" in error(r)["message"]
+
+
+def test_an_operator_cannot_cancel(api, tenant):
+    order = make_order(tenant)
+    wo = make_work_order(tenant, order=order, quantity=1)
+    operator = signed_in(api, tenant, roles=["operator"])
+    body = {"reason": "no", "unfinished_parts": "scrap"}
+    r = operator.post(f"{API}/orders/{order.pk}/cancel/", body)
+    assert r.status_code == 403 and "mes_lite.change_order" in error(r)["message"]
+    r = operator.post(f"{API}/work-orders/{wo.pk}/cancel/", body)
+    assert r.status_code == 403 and "mes_lite.change_workorder" in error(r)["message"]
+    assert operator.get(f"{API}/work-orders/{wo.pk}/").json()["status"] == "released"

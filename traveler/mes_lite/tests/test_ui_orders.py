@@ -237,3 +237,49 @@ def test_work_orders_of_another_tenant_are_not_found(client, other_tenant):
     assert client.get(f"/mes/work-orders/{foreign.pk}/board/").status_code == 404
     assert client.post(f"/mes/work-orders/{foreign.pk}/release/").status_code == 404
     assert client.get(f"/mes/orders/{foreign.order_id or 0}/progress/").status_code == 404
+
+
+def test_cancelling_a_work_order_from_its_page(client, tenant):
+    wo = make_work_order(tenant, quantity=3)
+    advance_parts(tenant, wo, through=3, count=1)  # one completed: two unfinished
+    html = client.get(f"/mes/work-orders/{wo.pk}/").content.decode()
+    assert f"/mes/work-orders/{wo.pk}/cancel/" in html
+    r = client.get(f"/mes/work-orders/{wo.pk}/cancel/")
+    html = r.content.decode()
+    assert r.status_code == 200 and "2 parts</strong> are unfinished" in html
+    assert 'value="scrap"' in html and "Put them on hold (released from production)" in html
+
+    r = client.post(f"/mes/work-orders/{wo.pk}/cancel/", {"reason": "", "unfinished_parts": "release"})
+    assert r.status_code == 400 and "Give the reason" in r.content.decode()
+    assert fresh(tenant, wo).status == WorkOrderStatus.IN_PROGRESS
+
+    r = client.post(f"/mes/work-orders/{wo.pk}/cancel/", {"reason": "customer withdrew", "unfinished_parts": "release"},
+                    follow=True)
+    assert r.status_code == 200 and "cancelled" in r.content.decode()
+    assert fresh(tenant, wo).status == WorkOrderStatus.CANCELLED
+    with tenant_context(tenant):
+        statuses = sorted(Part.objects.filter(work_order=wo).values_list("status", flat=True))
+    assert statuses == [PartStatus.COMPLETED, PartStatus.ON_HOLD, PartStatus.ON_HOLD]
+    assert f"/mes/work-orders/{wo.pk}/cancel/" not in client.get(f"/mes/work-orders/{wo.pk}/").content.decode()
+
+
+def test_cancelling_an_order_from_its_page(client, tenant):
+    order = make_order(tenant)
+    wo = make_work_order(tenant, order=order, quantity=2)
+    assert f"/mes/orders/{order.pk}/cancel/" in client.get(f"/mes/orders/{order.pk}/").content.decode()
+    r = client.get(f"/mes/orders/{order.pk}/cancel/")
+    assert r.status_code == 200 and "2 parts</strong> are unfinished" in r.content.decode()
+    r = client.post(f"/mes/orders/{order.pk}/cancel/", {"reason": "contract ended", "unfinished_parts": "scrap"},
+                    follow=True)
+    assert r.status_code == 200
+    assert fresh(tenant, order).status == OrderStatus.CANCELLED and fresh(tenant, wo).status == WorkOrderStatus.CANCELLED
+    with tenant_context(tenant):
+        assert set(Part.objects.filter(work_order=wo).values_list("status", flat=True)) == {PartStatus.SCRAPPED}
+
+
+def test_an_operator_gets_no_cancel_page(tenant):
+    operator = signed_in(make_member(tenant, roles=["operator"]), tenant)
+    wo = make_work_order(tenant, quantity=1)
+    assert operator.get(f"/mes/work-orders/{wo.pk}/cancel/").status_code == 403
+    assert operator.post(f"/mes/work-orders/{wo.pk}/cancel/", {"reason": "x", "unfinished_parts": "scrap"}).status_code == 403
+    assert fresh(tenant, wo).status == WorkOrderStatus.RELEASED

@@ -13,24 +13,30 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from traveler.core.access import visible
-from traveler.core.errors import TravelerError
+from traveler.core.errors import Conflict, TravelerError
 from traveler.core.ui.generic import (
     RecordDetailView,
     RecordFormView,
     RecordListView,
+    RecordView,
     ShellView,
     record_urls,
 )
-from traveler.mes_lite.choices import PartStatus, WorkOrderStatus
+from traveler.mes_lite.choices import ORDER_TRANSITIONS, WORK_ORDER_TRANSITIONS, PartStatus, WorkOrderStatus
 from traveler.mes_lite.models import Order, Part, WorkOrder
 from traveler.mes_lite.selectors import order_progress, work_order_board
 from traveler.mes_lite.services.orders import (
+    UNFINISHED_PARTS,
+    order_cancel,
     order_complete,
     order_create,
     order_release,
     order_update,
+    unfinished_parts_of,
+    work_order_cancel,
     work_order_complete,
     work_order_create,
     work_order_create_parts,
@@ -113,6 +119,7 @@ class OrderDetail(RecordDetailView):
                 "track": track(order_progress(order=obj)),
                 "can_release": can and obj.status == "draft",
                 "can_complete": can and obj.status in ("released", "in_progress"),
+                "can_cancel": can and obj.status in ORDER_TRANSITIONS["cancel"],
                 "new_work_order_url": (f"{reverse('mes_lite:workorder-create')}?order={obj.pk}"
                                        if self.request.access.has("mes_lite.add_workorder") else None),
             })
@@ -147,6 +154,54 @@ class OrderComplete(ActionView):
 
     def apply(self, obj, reason):
         return order_complete(order=obj, reason=reason)
+
+
+class CancelView(RecordView):
+    """GET: what cancelling means (how many parts are unfinished) and a confirmation with the reason
+    and the choice for the unfinished parts. POST: cancel."""
+
+    action = "change"
+
+    def unfinished(self, obj) -> int:
+        raise NotImplementedError
+
+    def apply(self, obj, reason: str, unfinished_parts: str):
+        raise NotImplementedError
+
+    def page(self, obj, *, error=None, status=200, reason="", choice=""):
+        return render(self.request, "mes_lite/cancel_confirm.html", {
+            "object": obj, "kind": self.opts.verbose_name, "unfinished": self.unfinished(obj), "error": error,
+            "reason": reason, "choice": choice, "choices": UNFINISHED_PARTS.items(),
+            "list_url": self.url("list"), "detail_url": self.url("detail", obj),
+            "plural": self.opts.verbose_name_plural,
+        }, status=status)
+
+    def get(self, request, *args, **kwargs):
+        return self.page(self.get_object())
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        reason, choice = request.POST.get("reason", "").strip(), request.POST.get("unfinished_parts", "")
+        try:
+            obj = self.apply(obj, reason, choice)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+        except TravelerError as exc:
+            return self.page(obj, error=exc.message, status=exc.status, reason=reason, choice=choice)
+        else:
+            messages.success(request, f"{capfirst(str(self.opts.verbose_name))} “{obj}” cancelled.")
+        return HttpResponseRedirect(self.url("detail", obj))
+
+
+class OrderCancel(CancelView):
+    model = Order
+
+    def unfinished(self, obj) -> int:
+        return unfinished_parts_of(WorkOrder.objects.filter(order=obj).exclude(
+            status__in=[WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED])).count()
+
+    def apply(self, obj, reason, unfinished_parts):
+        return order_cancel(order=obj, reason=reason, unfinished_parts=unfinished_parts)
 
 
 class OrderProgress(ShellView):
@@ -217,6 +272,7 @@ class WorkOrderDetail(RecordDetailView):
                 "parts_remaining": obj.quantity - made,
                 "can_release": can and obj.status == WorkOrderStatus.DRAFT,
                 "can_complete": can and obj.status in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS),
+                "can_cancel": can and obj.status in WORK_ORDER_TRANSITIONS["cancel"],
                 "can_create_parts": can and obj.status in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS)
                 and made < obj.quantity,
                 "parts_form": self.parts_form or CreatePartsForm(),
@@ -258,6 +314,16 @@ class WorkOrderComplete(ActionView):
 
     def apply(self, obj, reason):
         return work_order_complete(work_order=obj, reason=reason)
+
+
+class WorkOrderCancel(CancelView):
+    model = WorkOrder
+
+    def unfinished(self, obj) -> int:
+        return unfinished_parts_of(obj).count()
+
+    def apply(self, obj, reason, unfinished_parts):
+        return work_order_cancel(work_order=obj, reason=reason, unfinished_parts=unfinished_parts)
 
 
 class WorkOrderCreateParts(WorkOrderDetail):
@@ -328,10 +394,12 @@ urlpatterns = [
     path("orders/<int:pk>/progress/", OrderProgress.as_view(), name="order-progress"),
     path("orders/<int:pk>/release/", OrderRelease.as_view(), name="order-release"),
     path("orders/<int:pk>/complete/", OrderComplete.as_view(), name="order-complete"),
+    path("orders/<int:pk>/cancel/", OrderCancel.as_view(), name="order-cancel"),
     *record_urls("work-orders/", WorkOrder, list=WorkOrderList, detail=WorkOrderDetail, form=WorkOrderEdit,
                  archive=True, restore=True, history=True),
     path("work-orders/<int:pk>/board/", WorkOrderBoard.as_view(), name="workorder-board"),
     path("work-orders/<int:pk>/release/", WorkOrderRelease.as_view(), name="workorder-release"),
     path("work-orders/<int:pk>/complete/", WorkOrderComplete.as_view(), name="workorder-complete"),
+    path("work-orders/<int:pk>/cancel/", WorkOrderCancel.as_view(), name="workorder-cancel"),
     path("work-orders/<int:pk>/create-parts/", WorkOrderCreateParts.as_view(), name="workorder-create-parts"),
 ]

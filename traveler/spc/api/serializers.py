@@ -35,14 +35,32 @@ class PlanQuery(InputSerializer):
     severity = serializers.CharField(default="normal", help_text="normal, tightened or reduced.")
 
 
+class _LastResults(serializers.ListField):
+    """The last lots' results: JSON true/false only (not "no", 0 or "false"), at most five."""
+
+    child = serializers.BooleanField()
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list) or len(data) > 5 or not all(isinstance(x, bool) for x in data):
+            raise serializers.ValidationError("Give a list of at most 5 true/false values, as the last call returned.")
+        return list(data)
+
+
 class SwitchStateInput(InputSerializer):
     """The switching state a previous call returned (``state``), sent back as it was."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown field(s) {', '.join(unknown)}: send the state back as the last call returned it.")
+        return super().to_internal_value(data)
 
     aql = serializers.CharField()
     level = serializers.CharField(default="II")
     severity = serializers.ChoiceField(choices=["normal", "tightened", "reduced", "discontinued"], default="normal")
     switching_score = serializers.IntegerField(default=0)
-    normal_results = serializers.ListField(child=serializers.BooleanField(), default=list, max_length=5)
+    normal_results = _LastResults(default=list)
     tightened_accepted_in_row = serializers.IntegerField(min_value=0, default=0)
     tightened_not_accepted = serializers.IntegerField(min_value=0, default=0)
     lots = serializers.IntegerField(min_value=0, default=0)

@@ -3,8 +3,14 @@
 * the audit trail: statement-level triggers (with transition tables, so bulk ``update()`` and raw
   SQL are recorded at the cost of one extra statement, not one per row) on every audited table,
   writing to the append-only ``core_history``;
-* row-level-security policies on every tenant-owned table;
-* the privileges of the application role: read/write on the tables, read-only on the history.
+* the signed tenant context: ``traveler.context`` carries ``tenant:actor:mac``, where the MAC is an
+  HMAC-SHA256 over (tenant, actor, backend pid) keyed by a secret kept in the owner-only table
+  ``traveler_context_key``; ``traveler_current_tenant()`` / ``traveler_current_actor()`` verify it;
+* row-level-security policies on every table with a ``tenant_id`` column;
+* two narrow SECURITY DEFINER functions for the flows that start before a tenant is known: the job
+  worker's claim and the API token look-up;
+* the privileges of the application role: read/write on the tables, read-only on the history, no
+  temporary tables, no EXECUTE on the audit functions.
 
 Module authors write none of this: subclassing ``TenantModel`` (or setting ``audited = True``) is
 enough.
@@ -28,8 +34,104 @@ CREATE OR REPLACE FUNCTION traveler_history_hash(
       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')), 'UTF8')), 'hex')
 $$;
 
-CREATE OR REPLACE FUNCTION traveler_current_tenant() RETURNS bigint LANGUAGE sql STABLE AS $$
-  SELECT NULLIF(current_setting('traveler.tenant_id', true), '')::bigint
+CREATE TABLE IF NOT EXISTS traveler_context_key (
+  id int PRIMARY KEY CHECK (id = 1),
+  ipad bytea NOT NULL,
+  opad bytea NOT NULL
+);
+
+-- The verified (tenant, actor) of this session, or NULL when no signed context is set. A value that
+-- is set but not signed for this backend by this installation's key is an error, never a tenant.
+-- PARALLEL RESTRICTED: pg_backend_pid() differs in a parallel worker; the policies call it once per
+-- statement, in the leader, through an initplan (``tenant_id = (SELECT traveler_current_tenant())``).
+CREATE OR REPLACE FUNCTION traveler_context() RETURNS text[]
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v text := current_setting('traveler.context', true);
+  p text[];
+  k record;
+BEGIN
+  IF v IS NULL OR v = '' THEN
+    RETURN NULL;
+  END IF;
+  p := string_to_array(v, ':');
+  IF array_length(p, 1) = 3 AND p[1] ~ '^[0-9]*$' AND p[2] ~ '^[0-9]*$' THEN
+    SELECT ipad, opad INTO k FROM public.traveler_context_key WHERE id = 1;
+    IF k.ipad IS NOT NULL AND encode(sha256(k.opad || sha256(k.ipad || convert_to(
+         p[1] || ':' || p[2] || ':' || pg_backend_pid()::text, 'UTF8'))), 'hex') = p[3] THEN
+      RETURN ARRAY[p[1], p[2]];
+    END IF;
+  END IF;
+  RAISE EXCEPTION 'traveler.context is not signed for this session by this installation'
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+-- The three below are plain SQL, inlined where they are called; only traveler_context() runs as the owner.
+CREATE OR REPLACE FUNCTION traveler_current_tenant() RETURNS bigint
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+  SELECT NULLIF((public.traveler_context())[1], '')::bigint
+$$;
+
+CREATE OR REPLACE FUNCTION traveler_current_actor() RETURNS bigint
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+  SELECT NULLIF((public.traveler_context())[2], '')::bigint
+$$;
+
+-- True in a signed context, with or without a tenant (the worker's and sign-in's system context).
+CREATE OR REPLACE FUNCTION traveler_context_signed() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+  SELECT public.traveler_context() IS NOT NULL
+$$;
+
+-- The worker claims the next due job of any tenant; it then reads and finishes the job inside that
+-- job's tenant context, where the policy lets it see the row.
+DROP FUNCTION IF EXISTS traveler_job_claim(text);
+-- A due job is a queued one whose time has come, or a running one whose lease expired (its worker
+-- stopped): that one runs again as a new attempt, or is dead when it had no attempt left.
+CREATE OR REPLACE FUNCTION traveler_job_claim(worker text, lease_seconds double precision)
+RETURNS TABLE (job_id bigint, job_tenant bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  j public.core_job%ROWTYPE;
+  lost text;
+BEGIN
+  LOOP
+    SELECT * INTO j FROM public.core_job q
+     WHERE (q.status = 'queued' AND q.run_at <= clock_timestamp())
+        OR (q.status = 'running' AND (q.lease_expires_at IS NULL OR q.lease_expires_at < clock_timestamp()))
+     ORDER BY q.run_at, q.id LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+      RETURN;
+    END IF;
+    lost := NULL;
+    IF j.status = 'running' THEN
+      lost := format('the lease of worker %s expired during attempt %s/%s (the worker stopped)',
+                     coalesce(nullif(j.locked_by, ''), '?'), j.attempts, j.max_attempts);
+      IF j.attempts >= j.max_attempts THEN
+        UPDATE public.core_job SET status = 'dead', last_error = lost, finished_at = clock_timestamp(),
+               locked_by = '', lease_expires_at = NULL
+         WHERE id = j.id;
+        CONTINUE;
+      END IF;
+    END IF;
+    UPDATE public.core_job
+       SET status = 'running', attempts = j.attempts + 1, locked_by = worker, locked_at = clock_timestamp(),
+           lease_expires_at = clock_timestamp() + make_interval(secs => lease_seconds),
+           last_error = coalesce(lost, j.last_error)
+     WHERE id = j.id;
+    job_id := j.id;
+    job_tenant := j.tenant_id;
+    RETURN NEXT;
+    RETURN;
+  END LOOP;
+END $$;
+
+-- Token authentication: only who holds the token learns its user and tenant.
+CREATE OR REPLACE FUNCTION traveler_token_owner(token_prefix text, token_hash text)
+RETURNS TABLE (token_id bigint, token_tenant bigint, token_user bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT t.id, t.tenant_id, t.user_id FROM public.core_apitoken t
+   WHERE t.prefix = token_prefix AND t.key_hash = token_hash
 $$;
 
 CREATE OR REPLACE FUNCTION traveler_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -46,9 +148,18 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   pk text := TG_ARGV[0];
   ex text[] := coalesce(TG_ARGV[1], '{}')::text[];
-  actor bigint := NULLIF(current_setting('traveler.actor_id', true), '')::bigint;
+  actor bigint := traveler_current_actor();
   why text := coalesce(current_setting('traveler.reason', true), '');
 BEGIN
+  -- Only the real audited tables, found by OID: not a temporary table or another schema's table
+  -- that borrows an audited table's name to write history in its name.
+  IF TG_TABLE_SCHEMA IS DISTINCT FROM 'public'
+     OR TG_RELID IS DISTINCT FROM to_regclass(format('public.%I', TG_TABLE_NAME))
+     OR (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID)
+        IS DISTINCT FROM (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user) THEN
+    RAISE EXCEPTION 'traveler_audit fired on %.%, which is not an audited table', TG_TABLE_SCHEMA, TG_TABLE_NAME
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
   -- PL/pgSQL keeps each statement's plan for the connection, made for the transition tables of its
   -- first calls (usually one row). So no statement here joins the transition tables: an update pairs
   -- each new row with its old one by key lookup in one JSON object of the old rows, which costs the
@@ -114,6 +225,48 @@ def tenant_owned_models() -> list:
     return [m for m in apps.get_models() if issubclass(m, TenantModel) and m._meta.managed]
 
 
+# A row of these tables is also visible to the user it belongs to, whatever the current tenant:
+# sign-in lists the tenants a user belongs to before one is chosen.
+OWN_ROWS = {"core_membership": "user_id"}
+TENANT = "(SELECT traveler_current_tenant())"
+
+
+def tenant_column_models() -> list:
+    """Every managed model with a ``tenant_id`` column: tenant-owned models and platform tables."""
+    return [
+        m for m in apps.get_models()
+        if m._meta.managed and any(f.column == "tenant_id" for f in m._meta.concrete_fields)
+    ]
+
+
+def tenant_policy(model) -> tuple[str, str]:
+    """The USING and WITH CHECK expressions of ``model``'s row-level-security policy.
+
+    Each function is wrapped in a sub-select so PostgreSQL evaluates it once per statement.
+    A table whose tenant may be empty (jobs, events of the platform itself) keeps its tenant-less
+    rows for the signed context without a tenant: the worker's.
+    """
+    field = next(f for f in model._meta.concrete_fields if f.column == "tenant_id")
+    check = f"tenant_id = {TENANT}"
+    if field.null:
+        check = f"({check} OR (tenant_id IS NULL AND {TENANT} IS NULL AND (SELECT traveler_context_signed())))"
+    using = check
+    own = OWN_ROWS.get(model._meta.db_table)
+    if own:
+        using = f"({check} OR {own} = (SELECT traveler_current_actor()))"
+    return using, check
+
+
+def context_key_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer padded keys (RFC 2104), stored so SQL needs only sha256()."""
+    import hashlib
+
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -149,14 +302,13 @@ def sync_database_objects(connection) -> None:
                     f"CREATE TRIGGER {trig} AFTER {op} ON {t} REFERENCING {ref} "
                     f"FOR EACH STATEMENT EXECUTE FUNCTION traveler_audit('{pk}', '{exclude}')"
                 )
-        for model in tenant_owned_models():
+        for model in tenant_column_models():
             t = _q(model._meta.db_table)
+            using, check = tenant_policy(model)
             cur.execute(
                 f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; "
                 f"DROP POLICY IF EXISTS tenant_isolation ON {t}; "
-                f"CREATE POLICY tenant_isolation ON {t} "
-                f"USING (tenant_id = traveler_current_tenant()) "
-                f"WITH CHECK (tenant_id = traveler_current_tenant())"
+                f"CREATE POLICY tenant_isolation ON {t} USING ({using}) WITH CHECK ({check})"
             )
         # The history is tenant-isolated too; rows of global records (users, tenants) carry no
         # tenant and are read only by the owner role (audit_verify, system administration).
@@ -164,7 +316,26 @@ def sync_database_objects(connection) -> None:
             "ALTER TABLE core_history ENABLE ROW LEVEL SECURITY; "
             "DROP POLICY IF EXISTS tenant_isolation ON core_history; "
             "CREATE POLICY tenant_isolation ON core_history FOR SELECT "
-            "USING (tenant_id = traveler_current_tenant())"
+            f"USING (tenant_id = {TENANT})"
+        )
+        from traveler.core.tenancy import context_key
+
+        ipad, opad = context_key_pads(context_key())
+        cur.execute(
+            "INSERT INTO traveler_context_key (id, ipad, opad) VALUES (1, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET ipad = EXCLUDED.ipad, opad = EXCLUDED.opad",
+            [ipad, opad],
+        )
+        # Nobody but the owner runs the audit functions or makes temporary tables (a temporary
+        # table named like an audited one was a way to write history for another tenant's record).
+        cur.execute(
+            "REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only(), "
+            "traveler_history_hash(text, bigint, bigint, text, text, text, jsonb, jsonb, bigint, text, timestamptz), "
+            "traveler_context(), traveler_current_tenant(), traveler_current_actor(), traveler_context_signed(), "
+            "traveler_job_claim(text, double precision), traveler_token_owner(text, text) FROM PUBLIC; "
+            "REVOKE ALL ON traveler_context_key FROM PUBLIC; "
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC; "
+            "DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$"
         )
         role = _q(app_role)
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_role])
@@ -175,5 +346,10 @@ def sync_database_objects(connection) -> None:
                 f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}; "
                 f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON core_history FROM {role}; "
                 f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {role}; "
-                f"REVOKE USAGE, UPDATE ON SEQUENCE core_history_id_seq FROM {role}"
+                f"REVOKE USAGE, UPDATE ON SEQUENCE core_history_id_seq FROM {role}; "
+                f"REVOKE ALL ON traveler_context_key FROM {role}; "
+                f"REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only() FROM {role}; "
+                f"GRANT EXECUTE ON FUNCTION traveler_context(), traveler_current_tenant(), traveler_current_actor(), "
+                f"traveler_context_signed(), traveler_job_claim(text, double precision), traveler_token_owner(text, text) TO {role}; "
+                f"DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM {role}', current_database()); END $$"
             )

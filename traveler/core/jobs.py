@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from traveler.core.eventbus import Delivered, handler_by_name
 from traveler.core.queue import job
+from traveler.core.tenancy import tenant_context
 
 
 @job("core.deliver_event", max_attempts=5)
@@ -23,10 +24,14 @@ def deliver_event(*, handler: str, event_id: int) -> None:
 
 @job("core.purge_login_attempts", every=timedelta(hours=1))
 def purge_login_attempts() -> None:
-    """Forget sign-in attempts older than a day; lockouts only look back one window."""
+    """Forget failed sign-in attempts older than a day (lockouts only look back one window), and
+    successful ones once they no longer make their address a known client."""
     from traveler.core.models import LoginAttempt
 
-    LoginAttempt.objects.filter(at__lt=timezone.now() - timedelta(days=1)).delete()
+    now = timezone.now()
+    LoginAttempt.objects.filter(succeeded=False, at__lt=now - timedelta(days=1)).delete()
+    LoginAttempt.objects.filter(
+        succeeded=True, at__lt=now - timedelta(days=max(settings.TRAVELER_LOGIN_KNOWN_CLIENT_DAYS, 1))).delete()
 
 
 PURGE_BATCH = 5000
@@ -50,20 +55,24 @@ def purge_finished() -> None:
 
     Dead jobs stay until an administrator retries them; an event stays while any delivery of it is not
     done (queued, running or dead)."""
-    from traveler.core.models import Job, JobEffect, OutboxEvent
+    from traveler.core.models import Job, JobEffect, OutboxEvent, Tenant
 
     now = timezone.now()
     jobs_before = now - timedelta(days=settings.TRAVELER_JOB_RETENTION_DAYS)
     events_before = now - timedelta(days=settings.TRAVELER_EVENT_RETENTION_DAYS)
     job, effect, event = Job._meta.db_table, JobEffect._meta.db_table, OutboxEvent._meta.db_table
     _delete_in_batches(
-        f"DELETE FROM {job} WHERE id IN (SELECT id FROM {job} WHERE status = 'succeeded' "
-        "AND finished_at < %s LIMIT %s)", [jobs_before])
-    _delete_in_batches(
         f"DELETE FROM {effect} WHERE id IN (SELECT id FROM {effect} WHERE created_at < %s LIMIT %s)",
         [jobs_before])
-    _delete_in_batches(
-        f"DELETE FROM {event} WHERE id IN (SELECT e.id FROM {event} e WHERE e.occurred_at < %s "
-        f"AND NOT EXISTS (SELECT 1 FROM {job} j WHERE j.name = 'core.deliver_event' "
-        "AND j.status <> 'succeeded' AND ((j.args ->> 'event_id'))::bigint = e.id) LIMIT %s)",
-        [events_before])
+    # Jobs and events are their tenant's rows: each tenant's are purged in its context, then the
+    # platform's own (no tenant).
+    for tenant in [*Tenant.objects.all(), None]:
+        with tenant_context(tenant):
+            _delete_in_batches(
+                f"DELETE FROM {job} WHERE id IN (SELECT id FROM {job} WHERE status = 'succeeded' "
+                "AND finished_at < %s LIMIT %s)", [jobs_before])
+            _delete_in_batches(
+                f"DELETE FROM {event} WHERE id IN (SELECT e.id FROM {event} e WHERE e.occurred_at < %s "
+                f"AND NOT EXISTS (SELECT 1 FROM {job} j WHERE j.name = 'core.deliver_event' "
+                "AND j.status <> 'succeeded' AND ((j.args ->> 'event_id'))::bigint = e.id) LIMIT %s)",
+                [events_before])

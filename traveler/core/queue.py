@@ -68,13 +68,14 @@ def enqueue(name: str, *, args: dict[str, Any] | None = None, tenant=None, run_a
     spec = registry.jobs.get(name)
     if spec is None:
         raise LookupError(f"no job named {name!r} is registered")
-    row = Job.objects.create(
-        name=name,
-        args=args or {},
-        tenant=tenant,
-        run_at=run_at or timezone.now(),
-        max_attempts=max_attempts or spec.max_attempts,
-    )
+    with tenant_context(tenant):  # the job's row belongs to its tenant (none: the system's)
+        row = Job.objects.create(
+            name=name,
+            args=args or {},
+            tenant=tenant,
+            run_at=run_at or timezone.now(),
+            max_attempts=max_attempts or spec.max_attempts,
+        )
     transaction.on_commit(_notify)
     return row
 
@@ -97,51 +98,27 @@ class LeaseLost(Exception):
     """The worker no longer holds the job: its lease expired and another worker may have it."""
 
 
-def _due():
-    from django.db.models import Q
-
-    from traveler.core.models import Job
-
-    now = timezone.now()
-    return Q(status=Job.Status.QUEUED, run_at__lte=now) | Q(
-        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True), status=Job.Status.RUNNING
-    )
-
-
 def _claim(worker_id: str):
-    """Lease the next due job to ``worker_id``: a queued one, or a running one whose lease expired."""
-    from traveler.core.models import Job
+    """Lease the next due job of any tenant to ``worker_id``: a queued one, or a running one whose
+    lease expired (its worker stopped; on its last attempt it is marked dead instead). Returns the
+    job's row, read in its tenant's context, or None.
 
-    while True:
-        with transaction.atomic():
-            row = (
-                Job.objects.select_for_update(skip_locked=True)
-                .filter(_due())
-                .order_by("run_at", "id")
-                .first()
-            )
-            if row is None:
-                return None
-            now = timezone.now()
-            if row.status == Job.Status.RUNNING:  # its worker stopped without finishing it
-                lost = (f"the lease of worker {row.locked_by or '?'} expired during attempt "
-                        f"{row.attempts}/{row.max_attempts} (the worker stopped)")
-                log.warning("job %s #%s: %s", row.name, row.pk, lost)
-                if row.attempts >= row.max_attempts:
-                    Job.objects.filter(pk=row.pk).update(
-                        status=Job.Status.DEAD, last_error=lost, finished_at=now, locked_by="",
-                        lease_expires_at=None,
-                    )
-                    continue
-                row.last_error = lost
-            row.status = Job.Status.RUNNING
-            row.attempts += 1
-            row.locked_by = worker_id
-            row.locked_at = now
-            row.lease_expires_at = now + timedelta(seconds=lease_seconds())
-            row.save(update_fields=["status", "attempts", "locked_by", "locked_at", "lease_expires_at",
-                                    "last_error"])
-            return row
+    The worker sees no tenant's rows, so the claim goes through ``traveler_job_claim`` (a narrow
+    SECURITY DEFINER function that answers only the job's id and tenant); everything else about the
+    job happens in its tenant's context.
+    """
+    from traveler.core.models import Job, Tenant
+
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT job_id, job_tenant FROM traveler_job_claim(%s, %s)", [worker_id, lease_seconds()])
+        claimed = cur.fetchone()
+    if claimed is None:
+        return None
+    tenant = Tenant.objects.get(pk=claimed[1]) if claimed[1] is not None else None
+    with tenant_context(tenant):
+        row = Job.objects.select_related("tenant").get(pk=claimed[0])
+    row.tenant = tenant
+    return row
 
 
 def _mine(row):
@@ -169,18 +146,22 @@ class _Heartbeat(threading.Thread):
         from django.db import connection as own
 
         try:
-            while not self.stop.wait(lease_seconds() / 3):
-                try:
-                    if not renew_lease(self.row):
-                        # The job may just have finished (its completion held the row): not a loss.
-                        if not self.stop.wait(1):
-                            log.warning("job %s #%s: lease lost", self.row.name, self.row.pk)
-                        return
-                except Exception:  # a lost connection: try again next beat, the lease may still hold
-                    log.exception("job %s #%s: could not renew the lease", self.row.name, self.row.pk)
-                    own.close()
+            with tenant_context(self.row.tenant):  # a new thread starts outside any context
+                self._beat(own)
         finally:
             own.close()
+
+    def _beat(self, own) -> None:
+        while not self.stop.wait(lease_seconds() / 3):
+            try:
+                if not renew_lease(self.row):
+                    # The job may just have finished (its completion held the row): not a loss.
+                    if not self.stop.wait(1):
+                        log.warning("job %s #%s: lease lost", self.row.name, self.row.pk)
+                    return
+            except Exception:  # a lost connection: try again next beat, the lease may still hold
+                log.exception("job %s #%s: could not renew the lease", self.row.name, self.row.pk)
+                own.close()
 
 
 _current_job: threading.local = threading.local()
@@ -211,8 +192,6 @@ def run_one(worker_id: str = "inline", *, heartbeat: bool = False) -> bool:
     ``heartbeat`` renews the lease from a thread while the job runs (the worker does; inline runs in
     tests do not need it).
     """
-    from traveler.core.models import Job
-
     row = _claim(worker_id)
     if row is None:
         return False
@@ -222,16 +201,29 @@ def run_one(worker_id: str = "inline", *, heartbeat: bool = False) -> bool:
         beat.start()
     _current_job.id = row.pk
     try:
+        with tenant_context(row.tenant):  # the job's rows, and its own, are its tenant's
+            _run_claimed(row, spec)
+    finally:
+        _current_job.id = None
+        if beat:
+            beat.stop.set()
+            beat.join(timeout=lease_seconds())
+    return True
+
+
+def _run_claimed(row, spec) -> None:
+    from traveler.core.models import Job
+
+    try:
         if spec is None:
             raise LookupError(f"no job named {row.name!r} is registered in this installation")
-        with tenant_context(row.tenant):
-            if spec.atomic:
-                with transaction.atomic():
-                    spec.func(**row.args)
-                    _finish(row)
-            else:
+        if spec.atomic:
+            with transaction.atomic():
                 spec.func(**row.args)
                 _finish(row)
+        else:
+            spec.func(**row.args)
+            _finish(row)
     except LeaseLost:
         log.warning("job %s #%s: lease lost before it finished; its work was not kept", row.name, row.pk)
     except Exception as exc:  # the job failed: retry later or give up
@@ -247,12 +239,6 @@ def run_one(worker_id: str = "inline", *, heartbeat: bool = False) -> bool:
         )
         log.warning("job %s #%s failed (attempt %s/%s)%s", row.name, row.pk, row.attempts,
                     row.max_attempts, ": dead" if dead else "")
-    finally:
-        _current_job.id = None
-        if beat:
-            beat.stop.set()
-            beat.join(timeout=lease_seconds())
-    return True
 
 
 def _finish(row) -> None:

@@ -4,17 +4,23 @@ Every request, job and command runs inside ``tenant_context(...)``. It sets two 
 
 * context variables read by the tenant-scoped managers (``TenantModel.objects``), which fail closed
   with ``TenantNotSet`` when no tenant is set;
-* PostgreSQL settings ``traveler.tenant_id`` / ``traveler.actor_id`` on the connection, read by the
-  row-level-security policies (the second wall) and by the audit-trail triggers.
+* the PostgreSQL setting ``traveler.context`` on the connection, read by the row-level-security
+  policies (the second wall) and by the audit-trail triggers. It is signed: ``tenant:actor:mac``, the
+  MAC an HMAC-SHA256 over tenant, actor and the connection's backend pid, keyed by the installation's
+  context key (``context_key()``). The database verifies it (``traveler_context()``) and refuses a
+  value it did not sign, so a SQL client without the key cannot choose a tenant by setting it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import connection
 from django.db.backends.signals import connection_created
 
@@ -44,17 +50,32 @@ def current_actor() -> "User | None":
     return _actor.get()
 
 
+def context_key() -> bytes:
+    """The key that signs ``traveler.context``; ``migrate`` installs it in the database."""
+    key = settings.DATABASES["default"].get("TRAVELER_CONTEXT_KEY") or ""
+    if key:
+        return key.encode()
+    # Derived from the installation's secret when no key of its own is configured.
+    return hmac.new(settings.SECRET_KEY.encode(), b"traveler.context", hashlib.sha256).hexdigest().encode()
+
+
+def signed_context(tenant_id: int | None, actor_id: int | None, backend_pid: int) -> str:
+    """The value of ``traveler.context`` for this tenant and actor on the backend ``backend_pid``."""
+    t, a = str(tenant_id or ""), str(actor_id or "")
+    mac = hmac.new(context_key(), f"{t}:{a}:{backend_pid}".encode(), hashlib.sha256).hexdigest()
+    return f"{t}:{a}:{mac}"
+
+
 def _apply(conn, tenant, actor) -> None:
-    values = [str(tenant.pk) if tenant else "", str(actor.pk) if actor else ""]
+    values = (tenant.pk if tenant else None, actor.pk if actor else None)
     # Skip the round trip when this very database session already carries these values.
     key = (id(conn.connection), *values)
     if conn.connection is not None and getattr(conn, "_traveler_context", None) == key:
         return
+    conn.ensure_connection()
+    value = signed_context(*values, conn.connection.info.backend_pid)
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT set_config('traveler.tenant_id', %s, false), set_config('traveler.actor_id', %s, false)",
-            values,
-        )
+        cur.execute("SELECT set_config('traveler.context', %s, false)", [value])
     conn._traveler_context = (id(conn.connection), *values)
 
 
@@ -84,9 +105,10 @@ def tenant_context(tenant: "Tenant | None", *, actor: "User | None" = _KEEP) -> 
 
 
 def _on_connect(sender, connection, **kwargs) -> None:
-    # A connection opened inside a context (a reconnect mid-request) gets the context too.
+    # Every connection starts signed (with no tenant, the system context the worker claims jobs in);
+    # one opened inside a context (a reconnect mid-request) gets that context.
     connection._traveler_context = None
-    if _tenant.get() is not None or _actor.get() is not None:
+    if connection.vendor == "postgresql":
         _apply(connection, _tenant.get(), _actor.get())
 
 

@@ -94,7 +94,8 @@ def database_settings() -> dict:
     """The app connects as a role that is neither superuser nor table owner; migrations as the owner.
 
     ``TRAVELER_DB_AS_OWNER=1`` (set by ``./dev`` for migrate and by the test set-up) switches to
-    the owner role.
+    the owner role. ``TRAVELER_DB_CONTEXT_KEY`` signs the tenant context (docs/architecture.md,
+    "The database wall"); the embedded server keeps generated passwords and key in ``.traveler/``.
     """
     as_owner = env_bool("TRAVELER_DB_AS_OWNER")
     url = os.environ.get("DATABASE_URL")
@@ -107,11 +108,13 @@ def database_settings() -> dict:
         host = u.hostname or (q.get("host") or [""])[0]
         port = u.port or (q.get("port") or [""])[0]
         name = os.environ.get("TRAVELER_DB_NAME") or u.path.lstrip("/")
+        context_key = os.environ.get("TRAVELER_DB_CONTEXT_KEY", "")
     else:
-        from traveler.server.embedded_db import connection_info
+        from traveler.server.embedded_db import connection_info, secrets
 
-        info = connection_info()
-        owner, owner_pw, app_user, app_pw = info["owner"], "", info["app"], ""
+        info, secret = connection_info(), secrets()
+        owner, owner_pw, app_user, app_pw = info["owner"], secret["owner"], info["app"], secret["app"]
+        context_key = os.environ.get("TRAVELER_DB_CONTEXT_KEY") or secret["context_key"]
         host, port, name = info["host"], info["port"], os.environ.get("TRAVELER_DB_NAME") or info["name"]
     return {
         "ENGINE": "django.db.backends.postgresql",
@@ -128,6 +131,7 @@ def database_settings() -> dict:
         "TRAVELER_OWNER_PASSWORD": owner_pw,
         "TRAVELER_APP_USER": app_user,
         "TRAVELER_APP_PASSWORD": app_pw,
+        "TRAVELER_CONTEXT_KEY": context_key,
     }
 
 

@@ -78,7 +78,7 @@ def token_obtain(request):
         tenant = tenants[0]
     elif not tenants:
         hint = " Accept your invitation first: sign in on the web and open Invitations." \
-            if invitations_for(user).exists() else ""
+            if invitations_for(user) else ""
         raise InvalidInput("Your account is not a member of any tenant." + hint, fields={"email": ["no tenant"]})
     else:
         raise InvalidInput(

@@ -11,11 +11,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from traveler.core.errors import Conflict, InvalidInput, LockedOut, NotAuthenticated, NotFound
 from traveler.core.models import ApiToken, LoginAttempt, PasswordLink, Tenant, User
+from traveler.core.tenancy import current_actor, current_tenant_or_none, tenant_context
 
 log = logging.getLogger("traveler.auth")
 TOKEN_PREFIX = "trv"
@@ -79,10 +80,12 @@ def tenants_for(user: User) -> list[Tenant]:
     """The tenants ``user`` works in: active, accepted, active memberships (every tenant for a system admin)."""
     if user.is_system_admin:
         return list(Tenant.objects.filter(is_active=True))
-    return list(
-        Tenant.objects.filter(is_active=True, memberships__user=user, memberships__is_active=True,
-                              memberships__accepted_at__isnull=False).order_by("name")
-    )
+    # Before a tenant is chosen the database shows a user their own memberships only.
+    with tenant_context(current_tenant_or_none(), actor=user):
+        return list(
+            Tenant.objects.filter(is_active=True, memberships__user=user, memberships__is_active=True,
+                                  memberships__accepted_at__isnull=False).order_by("name")
+        )
 
 
 # ---------- API tokens ----------
@@ -103,7 +106,7 @@ def token_issue(*, user: User, tenant: Tenant, name: str = DEFAULT_TOKEN_NAME, d
     A user holds one live token per name in a tenant. Asking again for a name in use is refused
     unless ``replace``: then the old token is revoked and a new one takes its name (rotation).
     An expired token's name is free again. A user holds at most TRAVELER_API_TOKEN_MAX_PER_USER
-    live tokens.
+    live tokens, counted over all their tenants.
     """
     if tenant not in tenants_for(user):
         raise InvalidInput(f"{user.email} is not a member of {tenant.name}.", fields={"tenant": ["not a member"]})
@@ -112,7 +115,8 @@ def token_issue(*, user: User, tenant: Tenant, name: str = DEFAULT_TOKEN_NAME, d
     if days < 1 or days > 366:
         raise InvalidInput("A token lives between 1 and 366 days.", fields={"days": ["between 1 and 366"]})
     now = timezone.now()
-    with transaction.atomic():
+    # The tokens table is the tenant's: the name and the cap are checked among this tenant's tokens.
+    with tenant_context(tenant, actor=current_actor() or user), transaction.atomic():
         # One user's token requests run one at a time: the name and the cap are checked safely.
         User.objects.select_for_update().filter(pk=user.pk).first()
         unrevoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
@@ -125,7 +129,11 @@ def token_issue(*, user: User, tenant: Tenant, name: str = DEFAULT_TOKEN_NAME, d
                     fields={"name": ["already in use"]})
             same.revoked_at = now
             same.save(update_fields=["revoked_at"])
-        live = unrevoked.filter(expires_at__gt=now).count()
+        # Each tenant's tokens are visible only in its context: the cap counts them tenant by tenant.
+        live = 0
+        for t in _token_tenants(user):
+            with tenant_context(t):
+                live += ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now).count()
         cap = settings.TRAVELER_API_TOKEN_MAX_PER_USER
         if live >= cap:
             raise Conflict(f"You hold {live} live API tokens, the most allowed ({cap}). Revoke one you no "
@@ -151,15 +159,24 @@ def token_authenticate(raw: str) -> ApiToken | None:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = ApiToken.objects.select_related("user", "tenant").filter(prefix=parts[1]).first()
-    if token is None or not secrets.compare_digest(token.key_hash, _hash(raw)):
+    # No tenant is known yet: the database names the token's tenant and user only to who holds it.
+    with connection.cursor() as cur:
+        cur.execute("SELECT token_id, token_tenant, token_user FROM traveler_token_owner(%s, %s)",
+                    [parts[1], _hash(raw)])
+        found = cur.fetchone()
+    if found is None:
         return None
-    now = timezone.now()
-    if token.revoked_at or token.expires_at <= now or not token.user.is_active or not token.tenant.is_active:
-        return None
-    # Membership (still active?) is checked by the caller with the user's access, in one query.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # Read the token in its own context (the objects only carry the keys the context is signed with).
+    with tenant_context(Tenant(pk=found[1]), actor=User(pk=found[2])):
+        token = ApiToken.objects.select_related("user", "tenant").filter(pk=found[0]).first()
+        if token is None or not secrets.compare_digest(token.key_hash, _hash(raw)):
+            return None
+        now = timezone.now()
+        if token.revoked_at or token.expires_at <= now or not token.user.is_active or not token.tenant.is_active:
+            return None
+        # Membership (still active?) is checked by the caller with the user's access, in one query.
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
 
 
@@ -174,8 +191,21 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
     return token
 
 
+def _token_tenants(user: User) -> list[Tenant]:
+    """The tenants ``user`` may hold tokens in: those of their memberships, every one for a system admin."""
+    if user.is_system_admin:
+        return list(Tenant.objects.all())
+    with tenant_context(current_tenant_or_none(), actor=user):
+        return list(Tenant.objects.filter(memberships__user=user).distinct())
+
+
 def tokens_revoke_all(*, user: User) -> int:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke every live token of ``user``, in every tenant it was issued for."""
+    revoked = 0
+    for tenant in _token_tenants(user):
+        with tenant_context(tenant, actor=current_actor() or user):
+            revoked += ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return revoked
 
 
 # ---------- password links ----------

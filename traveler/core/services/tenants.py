@@ -21,10 +21,11 @@ def tenant_create(*, name: str, slug: str, disabled_modules: tuple[str, ...] = (
         raise InvalidInput(f"A tenant with the slug {slug!r} already exists.", fields={"slug": ["must be unique"]})
     with transaction.atomic():
         tenant = Tenant.objects.create(name=name.strip(), slug=slug)
-        for module in installed_modules():
-            if module.switchable:
-                enabled = module.default_enabled and module.label not in disabled_modules
-                TenantModule.objects.create(tenant=tenant, module=module.label, enabled=enabled)
+        with tenant_context(tenant):
+            for module in installed_modules():
+                if module.switchable:
+                    enabled = module.default_enabled and module.label not in disabled_modules
+                    TenantModule.objects.create(tenant=tenant, module=module.label, enabled=enabled)
         roles_sync(tenant)
     return tenant
 

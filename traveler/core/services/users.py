@@ -15,7 +15,7 @@ from traveler.core.errors import Conflict, InvalidInput, NotFound
 from traveler.core.eventbus import publish
 from traveler.core.events import UserAdded, UserRolesChanged
 from traveler.core.models import Company, Membership, MembershipRole, PasswordLink, Role, RoleType, Tenant, User
-from traveler.core.tenancy import audit_reason, current_actor, current_tenant
+from traveler.core.tenancy import audit_reason, current_actor, current_tenant, current_tenant_or_none, tenant_context
 
 # What it takes to administer a tenant: a change that leaves no active member holding one of
 # these is refused, so a tenant cannot lock itself out of its own administration.
@@ -198,22 +198,32 @@ def member_invite(*, email: str, full_name: str, roles: list[str], company: Comp
     return membership
 
 
-def invitations_for(user: User):
-    """``user``'s open invitations (pending memberships of active tenants)."""
+def _open_invitations(user: User):
     return (Membership.objects.filter(user=user, accepted_at__isnull=True, is_active=True, tenant__is_active=True)
             .select_related("tenant", "invited_by").order_by("created_at"))
 
 
+def invitations_for(user: User) -> list[Membership]:
+    """``user``'s open invitations (pending memberships of active tenants).
+
+    An invitation is a row of the inviting tenant, not of the tenant the user works in (if any):
+    the database shows it to the user as their own row, so it is read with ``user`` as the actor,
+    also before sign-in has chosen a tenant.
+    """
+    with tenant_context(current_tenant_or_none(), actor=user):
+        return list(_open_invitations(user))
+
+
 def invitation_roles(membership: Membership) -> list[str]:
     """Names of the roles an invitation offers (read in the inviting tenant: roles are its rows)."""
-    from traveler.core.tenancy import tenant_context
-
     with tenant_context(membership.tenant):
         return sorted(Role.objects.filter(membership_links__membership=membership).values_list("name", flat=True))
 
 
 def _own_invitation(user: User, membership_id: int) -> Membership:
-    m = invitations_for(user).select_for_update(of=("self",)).filter(pk=membership_id).first()
+    # Before they accept, the invited user sees the membership as their own row (not the tenant's).
+    with tenant_context(current_tenant_or_none(), actor=user):
+        m = _open_invitations(user).select_for_update(of=("self",)).filter(pk=membership_id).first()
     if m is None:
         raise NotFound("No such open invitation for you.")
     return m
@@ -223,25 +233,24 @@ def invitation_accept(*, user: User, membership_id: int) -> Membership:
     """The invited user accepts: from now on the membership counts."""
     with transaction.atomic():
         m = _own_invitation(user, membership_id)
-        m.accepted_at = timezone.now()
-        m.save(update_fields=["accepted_at"])
-        from traveler.core.tenancy import tenant_context
-
-        with tenant_context(m.tenant, actor=user):
+        with tenant_context(m.tenant, actor=user):  # the membership is written as the tenant's row
+            m.accepted_at = timezone.now()
+            m.save(update_fields=["accepted_at"])
             publish(UserAdded(user_id=user.pk, email=user.email))
     return m
 
 
 def invitations_accept_all(*, user: User) -> list[Membership]:
-    return [invitation_accept(user=user, membership_id=m.pk) for m in list(invitations_for(user))]
+    return [invitation_accept(user=user, membership_id=m.pk) for m in invitations_for(user)]
 
 
 def invitation_decline(*, user: User, membership_id: int) -> None:
     """The invited user declines: the pending membership is removed (its history stays)."""
     with transaction.atomic():
         m = _own_invitation(user, membership_id)
-        m.role_links.all().delete()
-        m.delete()
+        with tenant_context(m.tenant, actor=user):
+            m.role_links.all().delete()
+            m.delete()
 
 
 def member_set_roles(*, membership: Membership, roles: list[str], company: Company | None = None,

@@ -14,6 +14,7 @@ from django.core import mail
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from traveler.core.errors import Conflict
 from traveler.core.models import ApiToken, LoginAttempt, Membership, PasswordLink, Role, User
 from traveler.core.services.auth import token_authenticate
 from traveler.core.tenancy import tenant_context
@@ -38,7 +39,8 @@ def link_in(message) -> str:
 
 
 def membership(user, tenant) -> Membership:
-    return Membership.objects.select_related("user").get(user=user, tenant=tenant)
+    with tenant_context(tenant):  # memberships are the tenant's rows
+        return Membership.objects.select_related("user").get(user=user, tenant=tenant)
 
 
 # ---------- 11: passwords ----------
@@ -142,7 +144,8 @@ def test_token_names_reuse_rotate_and_cap(client, tenant, settings):
     assert first.status_code == 201 and first.json()["name"] == "ERP sync"
     e = err(post_json(client, "/api/v1/auth/token/", creds), 409)  # not a second token on every call
     assert "ERP sync" in e["message"] and "replace" in e["message"]
-    assert ApiToken.objects.filter(user=user).count() == 1
+    with tenant_context(tenant):
+        assert ApiToken.objects.filter(user=user).count() == 1
     rotated = post_json(client, "/api/v1/auth/token/", {**creds, "replace": True})
     assert rotated.status_code == 201
     assert token_authenticate(first.json()["token"]) is None and token_authenticate(rotated.json()["token"])
@@ -153,7 +156,8 @@ def test_token_names_reuse_rotate_and_cap(client, tenant, settings):
     assert again.status_code == 201 and again.json()["name"] == "ERP sync"
     assert token_authenticate(rotated.json()["token"]) is None and token_authenticate(again.json()["token"])
     # an expired token's name is free again
-    ApiToken.objects.filter(pk=again.json()["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with tenant_context(tenant):
+        ApiToken.objects.filter(pk=again.json()["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert post_json(client, "/api/v1/auth/token/", creds).status_code == 201
     settings.TRAVELER_API_TOKEN_MAX_PER_USER = 2
     assert post_json(client, "/api/v1/auth/token/", {**creds, "name": "second"}).status_code == 201
@@ -168,7 +172,22 @@ def test_token_name_in_use_shows_on_the_ui_form(tenant, admin):
     assert r.status_code == 409 and r.context["form"].errors["name"]
     r = client.post("/tokens/", {"name": "CMM export", "days": 30, "replace": "on"})
     assert r.status_code == 200 and r.context["raw"]
-    assert ApiToken.objects.filter(user=admin, name="CMM export", revoked_at__isnull=True).count() == 1
+    with tenant_context(tenant):
+        assert ApiToken.objects.filter(user=admin, name="CMM export", revoked_at__isnull=True).count() == 1
+
+
+def test_the_token_cap_counts_every_tenant_of_the_user(tenant, other_tenant, settings):
+    from traveler.core.services.auth import token_issue
+
+    user = make_member(tenant, roles=["operator"])
+    make_member(other_tenant, roles=["operator"], email=user.email)
+    settings.TRAVELER_API_TOKEN_MAX_PER_USER = 2
+    token_issue(user=user, tenant=tenant, name="one")
+    token_issue(user=user, tenant=other_tenant, name="two")
+    with pytest.raises(Conflict, match=r"most allowed \(2\)"):
+        token_issue(user=user, tenant=tenant, name="three")
+    with tenant_context(tenant):
+        assert ApiToken.objects.filter(user=user).count() == 1
 
 
 # ---------- 20: the System Admin and the last administrator ----------
@@ -189,7 +208,7 @@ def test_tenant_admin_cannot_demote_or_deactivate_the_system_admin(api, tenant, 
     assert "System Admin" in e["message"]
     with tenant_context(tenant):
         assert {link.role.code for link in m.role_links.select_related("role")} == {"system_admin"}
-    m.refresh_from_db()
+        m.refresh_from_db()
     assert m.is_active
     e = err(api.post(f"/api/v1/core/users/{m.pk}/reset-password/"), 403)
     # a System Admin may
@@ -324,8 +343,16 @@ def test_signing_in_with_only_invitations_leads_to_them(tenant, other_tenant):
     user = user_create(email="between@example.com", full_name="Between Jobs", password=PASSWORD)
     with tenant_context(tenant):
         member_invite(email=user.email, full_name="x", roles=["operator"])
-    r = Client().post("/signin/", {"email": user.email, "password": PASSWORD})
+    client = Client()
+    r = client.post("/signin/", {"email": user.email, "password": PASSWORD})
     assert r.status_code == 302 and r["Location"] == "/invitations/"
+    # with no tenant chosen yet, the invitation is listed and accepted
+    r = client.get("/invitations/")
+    pk = r.context["rows"][0]["m"].pk
+    r = client.post("/invitations/", {"invitation": pk, "decision": "accept"})
+    assert r.status_code == 302 and r["Location"] == "/"
+    assert not membership(user, tenant).is_pending
+    assert client.get("/api/v1/core/me/").json()["tenant"]["slug"] == tenant.slug
 
 
 # ---------- 22: throttling ----------

@@ -60,10 +60,11 @@ def fuzz_setup(db, tenant):
 
     def token() -> str:
         # The fuzz may revoke the token it uses (DELETE tokens/{id}/): then it gets a new one.
-        if not tokens or not ApiToken.objects.filter(pk=tokens[-1][0], revoked_at__isnull=True).exists():
-            with tenant_context(tenant, actor=user):
-                issued, raw = token_issue(user=user, tenant=tenant)
-            tokens.append((issued.pk, raw))
+        with tenant_context(tenant, actor=user):  # tokens are the tenant's rows
+            live = tokens and ApiToken.objects.filter(pk=tokens[-1][0], revoked_at__isnull=True).exists()
+            if not live:
+                issued, raw = token_issue(user=user, tenant=tenant, replace=True)
+                tokens.append((issued.pk, raw))
         return tokens[-1][1]
 
     # A request through the WSGI handler would close the test's connection (and its transaction).

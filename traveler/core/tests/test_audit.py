@@ -181,3 +181,48 @@ def test_passwords_are_not_in_the_history(tenant, admin, as_owner):
     with as_owner():
         h = History.objects.filter(table_name="core_user", record_id=str(admin.pk)).first()
     assert h is not None and "password" not in h.new and h.new["email"] == admin.email
+
+
+def test_the_app_role_cannot_forge_history_through_a_temporary_table(tenant, other_tenant, as_owner):
+    """A temporary table named like an audited one, with a trigger calling the audit function, once let
+    the app role write a "scrapped, then restored" history for another tenant's record that
+    ``audit_verify`` accepted. Each of the three walls is checked alone, as the app role."""
+    theirs = make_company(other_tenant, "Theirs")
+    app = connection.settings_dict["TRAVELER_APP_USER"]
+    forge = [
+        "CREATE TEMP TABLE core_company (id bigint PRIMARY KEY, tenant_id bigint, name text)",
+        "CREATE TRIGGER forged AFTER UPDATE ON pg_temp.core_company REFERENCING OLD TABLE AS old_rows "
+        "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION traveler_audit('id', '{}')",
+        f"INSERT INTO pg_temp.core_company VALUES ({theirs.pk}, {other_tenant.pk}, 'Theirs')",
+        "UPDATE pg_temp.core_company SET name = 'scrapped'",
+        "UPDATE pg_temp.core_company SET name = 'Theirs'",
+    ]
+
+    def attempt(expected: str) -> None:
+        with tenant_context(tenant), pytest.raises(DatabaseError, match=expected), transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SELECT current_user")
+                assert cur.fetchone()[0] == app
+                for sql in forge:
+                    cur.execute(sql)
+
+    attempt("permission denied to create temporary tables")  # 1. no temporary tables
+    with as_owner(), connection.cursor() as cur:  # lift wall 1 (rolled back with the test)
+        cur.execute(f'GRANT TEMPORARY ON DATABASE "{connection.settings_dict["NAME"]}" TO "{app}"')
+    attempt("permission denied for function traveler_audit")  # 2. no EXECUTE on the audit function
+    with as_owner(), connection.cursor() as cur:  # lift wall 2 as well
+        cur.execute(f'GRANT EXECUTE ON FUNCTION traveler_audit() TO "{app}"')
+    attempt("not an audited table")  # 3. the trigger checks the OID of the table it fires on
+    with as_owner():
+        assert audit_verify() == []
+        assert [(h.action, h.new["name"]) for h in History.objects.filter(
+            table_name="core_company", record_id=str(theirs.pk)).order_by("id")] == [("I", "Theirs")]
+
+
+def test_history_names_the_signed_actor_not_a_setting_set_by_hand(tenant, admin, as_owner):
+    company = make_company(tenant, "Signed")
+    with tenant_context(tenant, actor=admin), connection.cursor() as cur:
+        cur.execute("SELECT set_config('traveler.actor_id', '999999', false)")  # no longer read
+        cur.execute("UPDATE core_company SET description = 'x' WHERE id = %s", [company.pk])
+    with as_owner():
+        assert rows(company)[-1].actor_id == admin.pk

@@ -42,11 +42,12 @@ def site(django_db_setup, django_db_blocker):
             ("Precision Castparts", "supplier", "Investment castings"),
         ]:
             make_company(plant, name, kind=kind, description=desc)
-        Job.objects.create(name="core.export_quality_report", tenant=plant, status=Job.Status.SUCCEEDED,
-                           attempts=1, run_at=timezone.now(), finished_at=timezone.now())
-        Job.objects.create(name="core.sync_erp_orders", tenant=plant, status=Job.Status.DEAD, attempts=5,
-                           run_at=timezone.now(), finished_at=timezone.now(),
-                           last_error="Traceback (most recent call last):\n  ...\nConnectionError: ERP host unreachable")
+        with tenant_context(plant):
+            Job.objects.create(name="core.export_quality_report", tenant=plant, status=Job.Status.SUCCEEDED,
+                               attempts=1, run_at=timezone.now(), finished_at=timezone.now())
+            Job.objects.create(name="core.sync_erp_orders", tenant=plant, status=Job.Status.DEAD, attempts=5,
+                               run_at=timezone.now(), finished_at=timezone.now(),
+                               last_error="Traceback (most recent call last):\n  ...\nConnectionError: ERP host unreachable")
         with live_server() as url:
             yield SimpleNamespace(url=url, user=user, password=PASSWORD,
                                   plant=plant, second=second, tag=tag)

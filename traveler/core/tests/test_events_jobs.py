@@ -70,8 +70,8 @@ def test_event_is_written_to_outbox_and_delivered_once_after_commit(tenant, djan
         jobs = Job.objects.filter(name="core.deliver_event", args__event_id=event_id)
         assert jobs.count() == 1
         run_pending()
+        assert Job.objects.get(pk=jobs.get().pk).status == Job.Status.SUCCEEDED
     assert durable_calls == [7]
-    assert Job.objects.get(pk=jobs.get().pk).status == Job.Status.SUCCEEDED
 
 
 def test_no_delivery_after_rollback(tenant, django_capture_on_commit_callbacks):
@@ -269,14 +269,15 @@ def test_purge_forgets_old_succeeded_jobs_and_delivered_events_only(tenant):
         delivered = publish(WidgetPolished(widget_id=31))
         undelivered = publish(WidgetPolished(widget_id=32))
         recent = publish(WidgetPolished(widget_id=33))
-    deliveries = {e: Job.objects.get(name="core.deliver_event", args__event_id=e)
-                  for e in (delivered, undelivered, recent)}
-    Job.objects.filter(pk__in=[deliveries[delivered].pk, deliveries[recent].pk]).update(
-        status=Job.Status.SUCCEEDED, finished_at=now - timedelta(days=8))
-    Job.objects.filter(pk=deliveries[recent].pk).update(finished_at=now - timedelta(days=1))
-    Job.objects.filter(pk=deliveries[undelivered].pk).update(
-        status=Job.Status.DEAD, finished_at=now - timedelta(days=90))
-    OutboxEvent.objects.filter(pk__in=[delivered, undelivered]).update(occurred_at=now - timedelta(days=31))
+        # the deliveries and the events are the tenant's rows
+        deliveries = {e: Job.objects.get(name="core.deliver_event", args__event_id=e)
+                      for e in (delivered, undelivered, recent)}
+        Job.objects.filter(pk__in=[deliveries[delivered].pk, deliveries[recent].pk]).update(
+            status=Job.Status.SUCCEEDED, finished_at=now - timedelta(days=8))
+        Job.objects.filter(pk=deliveries[recent].pk).update(finished_at=now - timedelta(days=1))
+        Job.objects.filter(pk=deliveries[undelivered].pk).update(
+            status=Job.Status.DEAD, finished_at=now - timedelta(days=90))
+        OutboxEvent.objects.filter(pk__in=[delivered, undelivered]).update(occurred_at=now - timedelta(days=31))
     once("old-effect")
     once("new-effect")
     JobEffect.objects.filter(key="old-effect").update(created_at=now - timedelta(days=8))
@@ -284,11 +285,12 @@ def test_purge_forgets_old_succeeded_jobs_and_delivered_events_only(tenant):
     from traveler.core.jobs import purge_finished
 
     purge_finished()
-    assert not Job.objects.filter(pk=deliveries[delivered].pk).exists()
-    assert Job.objects.filter(pk=deliveries[recent].pk).exists()  # inside the retention period
-    assert Job.objects.filter(pk=deliveries[undelivered].pk).exists()  # dead: an administrator decides
-    assert set(OutboxEvent.objects.filter(pk__in=[delivered, undelivered, recent]).values_list("pk", flat=True)) == {
-        undelivered, recent}
+    with tenant_context(tenant):
+        assert not Job.objects.filter(pk=deliveries[delivered].pk).exists()
+        assert Job.objects.filter(pk=deliveries[recent].pk).exists()  # inside the retention period
+        assert Job.objects.filter(pk=deliveries[undelivered].pk).exists()  # dead: an administrator decides
+        assert set(OutboxEvent.objects.filter(pk__in=[delivered, undelivered, recent])
+                   .values_list("pk", flat=True)) == {undelivered, recent}
     assert set(JobEffect.objects.filter(key__in=["old-effect", "new-effect"]).values_list("key", flat=True)) == {
         "new-effect"}
 

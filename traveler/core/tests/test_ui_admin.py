@@ -20,8 +20,17 @@ def client(tenant, admin):
     return signed_in(admin, tenant)
 
 
+@pytest.fixture(autouse=True)
+def _in_tenant(tenant):
+    """The tests read back what the pages wrote; the database shows it inside the tenant's context.
+    (Each request still runs in the context its session decides.)"""
+    with tenant_context(tenant):
+        yield
+
+
 def membership(user, tenant) -> Membership:
-    return Membership.objects.select_related("user").get(user=user, tenant=tenant)
+    with tenant_context(tenant):  # the database shows a tenant's memberships inside its context
+        return Membership.objects.select_related("user").get(user=user, tenant=tenant)
 
 
 def role_codes(m: Membership) -> set[str]:
@@ -47,7 +56,8 @@ def test_add_a_user_with_roles_sends_an_invitation(client, tenant, mailoutbox, d
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post("/users/new/", {"email": "new.person@example.com", "full_name": "New Person",
                                         "roles": ["operator", "qa_inspector"]}, follow=True)
-    m = Membership.objects.get(user__email="new.person@example.com", tenant=tenant)
+    with tenant_context(tenant):
+        m = Membership.objects.get(user__email="new.person@example.com", tenant=tenant)
     assert r.redirect_chain[-1][0] == f"/users/{m.pk}/"
     assert role_codes(m) == {"operator", "qa_inspector"} and m.is_pending
     html = r.content.decode()
@@ -65,7 +75,8 @@ def test_add_a_customer_user_needs_a_company(client, tenant):
     r = client.post("/users/new/", {"email": "buyer@example.com", "full_name": "Buyer", "roles": ["customer"],
                                     "company": company.pk})
     assert r.status_code == 302
-    assert Membership.objects.get(user__email="buyer@example.com").company_id == company.pk
+    with tenant_context(tenant):
+        assert Membership.objects.get(user__email="buyer@example.com").company_id == company.pk
 
 
 def test_change_password_shows_a_weak_password_on_its_field(client):
@@ -200,10 +211,12 @@ def test_modules_page_lists_core_as_always_on(client):
 def test_module_toggle_with_a_plain_form(client, tenant, fake_module):  # noqa: F811
     r = client.post(f"/modules/{fake_module.label}/switch/", {"enabled": "false"})
     assert r.status_code == 302
-    assert not TenantModule.objects.get(tenant=tenant, module=fake_module.label).enabled
+    with tenant_context(tenant):
+        assert not TenantModule.objects.get(tenant=tenant, module=fake_module.label).enabled
     assert "UI test page" not in nav_labels(client.get("/modules/"))
     client.post(f"/modules/{fake_module.label}/switch/", {"enabled": "true"})
-    assert TenantModule.objects.get(tenant=tenant, module=fake_module.label).enabled
+    with tenant_context(tenant):
+        assert TenantModule.objects.get(tenant=tenant, module=fake_module.label).enabled
 
 
 def test_module_toggle_with_htmx_answers_the_row_and_the_new_menu(client, tenant, fake_module):  # noqa: F811
@@ -224,7 +237,8 @@ def test_modules_need_manage_modules(tenant, fake_module):  # noqa: F811
 # ---------- jobs ----------
 
 def make_job(tenant, status, **kw) -> Job:
-    return Job.objects.create(name="core.test_job", tenant=tenant, status=status, run_at=timezone.now(), **kw)
+    with tenant_context(tenant):
+        return Job.objects.create(name="core.test_job", tenant=tenant, status=status, run_at=timezone.now(), **kw)
 
 
 def test_jobs_filtered_by_status_and_dead_ones_retried(client, tenant, other_tenant):
@@ -264,10 +278,12 @@ def test_create_a_token_shows_it_once_and_it_opens_the_api(client, tenant, admin
 
 def test_revoke_a_token(client, tenant, admin):
     client.post("/tokens/", {"name": "ERP sync", "days": 30})
-    token = ApiToken.objects.get(user=admin, name="ERP sync")
+    with tenant_context(tenant):
+        token = ApiToken.objects.get(user=admin, name="ERP sync")
     r = client.post(f"/tokens/{token.pk}/revoke/")
     assert r.status_code == 302
-    token.refresh_from_db()
+    with tenant_context(tenant):
+        token.refresh_from_db()
     assert token.revoked_at is not None
     assert "Revoked" in client.get("/tokens/").content.decode()
 
@@ -275,9 +291,11 @@ def test_revoke_a_token(client, tenant, admin):
 def test_tokens_of_someone_else_cannot_be_revoked(client, tenant):
     other = make_member(tenant, roles=["operator"])
     signed_in(other, tenant).post("/tokens/", {"name": "theirs", "days": 30})
-    token = ApiToken.objects.get(user=other)
+    with tenant_context(tenant):
+        token = ApiToken.objects.get(user=other)
     client.post(f"/tokens/{token.pk}/revoke/")
-    token.refresh_from_db()
+    with tenant_context(tenant):
+        token.refresh_from_db()
     assert token.revoked_at is None
 
 

@@ -57,7 +57,7 @@ def signin(request):
             tenants = tenants_for(user)
             if tenants:
                 request.session[SESSION_TENANT] = tenants[0].pk
-            elif invitations_for(user).exists():
+            elif invitations_for(user):
                 return HttpResponseRedirect(reverse("core:invitations"))
             return HttpResponseRedirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
     return render(request, "core/signin.html", {

@@ -47,13 +47,16 @@ class PartViewSet(MesReadOnlyViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("part_type", "current_step", "work_order", "order")
 
+    def _for_customer(self) -> bool:
+        # The OpenAPI schema is generated with a request that carries no access: staff's shape.
+        access = getattr(self.request._request, "access", None)
+        return bool(access is not None and access.is_customer)
+
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "hide_people": self.request._request.access.is_customer}
+        return {**super().get_serializer_context(), "hide_people": self._for_customer()}
 
     def get_serializer_class(self):
-        # The schema is generated without a signed-in request: it documents the staff serializer.
-        access = getattr(getattr(self.request, "_request", None), "access", None)
-        if access is not None and access.is_customer:
+        if self._for_customer():
             return s.CustomerPartSerializer
         return super().get_serializer_class()
 

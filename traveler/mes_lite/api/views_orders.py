@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 
 from traveler.core.api.base import RecordServices
+from traveler.mes_lite.api import customer_serializers as cs
 from traveler.mes_lite.api import serializers as s
 from traveler.mes_lite.api.views import MES, MesRecordViewSet, parsed, reason_of
 from traveler.mes_lite.models import Order, WorkOrder
@@ -82,7 +83,7 @@ class OrderViewSet(MesRecordViewSet):
         """The order's parts per step and status: where the order stands (the "pizza tracker")."""
         progress = order_progress(order=self.get_object())
         if request._request.access.is_customer:
-            return self.out(s.CustomerOrderProgressSerializer, progress)
+            return self.out(cs.CustomerOrderProgressSerializer, progress)
         return self.out(s.OrderProgressSerializer, progress)
 
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 
 from traveler.core.errors import InvalidInput
+from traveler.mes_lite.api import customer_serializers as cs
 from traveler.mes_lite.api import serializers as s
 from traveler.mes_lite.api.views import MES, MesReadOnlyViewSet, parsed, reason_of, version_of
 from traveler.mes_lite.models import Part, StepMeasurement, StepTransitionLog
@@ -57,7 +58,7 @@ class PartViewSet(MesReadOnlyViewSet):
 
     def get_serializer_class(self):
         if self._for_customer():
-            return s.CustomerPartSerializer
+            return cs.CustomerPartSerializer
         return super().get_serializer_class()
 
     def _advance(self, part: Part, data: dict):
@@ -120,7 +121,7 @@ class PartViewSet(MesReadOnlyViewSet):
         measurement, the equipment used (not for customers), and what is measured at the step it is at."""
         part = self.get_object()
         if request._request.access.is_customer:
-            return self.out(s.CustomerTravelerSerializer, part_traveler(part=part))
+            return self.out(cs.CustomerTravelerSerializer, part_traveler(part=part))
         return self.out(s.TravelerSerializer, part_traveler(part=part))
 
 

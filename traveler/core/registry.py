@@ -2,8 +2,8 @@
 
 Each installed module registers what it adds while Django starts (from its ``permissions.py``,
 ``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
-here names a module. The keys are fixed: permissions, menu, panels, event types and handlers,
-jobs and periodic jobs, object rules.
+here names a module. The keys are fixed: permissions, menu, home pages, panels, event types and
+handlers, jobs and periodic jobs, object rules.
 """
 
 from __future__ import annotations
@@ -31,6 +31,20 @@ class MenuItem:
     section: str = "Main"
     order: int = 100
     icon: str = ""  # a symbol of core/icons.svg, or "module:symbol" for one of <module>/icons.svg
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """The page a role lands on instead of the menu (an operator's is the station).
+
+    ``permission`` is the one the page's view checks: without it, or with the module switched off
+    for the tenant, the user gets the menu.
+    """
+
+    module: str
+    role: str  # a role code, e.g. "operator"
+    url_name: str
+    permission: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class Registry:
     permissions: dict[str, Permission] = field(default_factory=dict)
     menu: list[MenuItem] = field(default_factory=list)
     menu_sections: dict[str, int] = field(default_factory=dict)
+    home_pages: dict[str, HomePage] = field(default_factory=dict)  # by role code
     panels: dict[str, list[Panel]] = field(default_factory=dict)
     event_types: dict[str, type] = field(default_factory=dict)
     event_handlers: list[EventHandler] = field(default_factory=list)
@@ -118,6 +133,14 @@ def add_menu_item(item: MenuItem) -> None:
 
 def _sort_menu() -> None:
     registry.menu.sort(key=lambda m: (registry.menu_sections.get(m.section, 50), m.section, m.order, m.label))
+
+
+def set_home_page(page: HomePage) -> None:
+    """Register the page where users of ``page.role`` land; one per role."""
+    current = registry.home_pages.get(page.role)
+    if current is not None and current != page:
+        raise ValueError(f"role {page.role!r} already has a home page: {current.url_name!r} ({current.module})")
+    registry.home_pages[page.role] = page
 
 
 def add_panel(panel: Panel) -> None:

@@ -3,7 +3,7 @@
 Icons ``mes_lite:<name>`` come from ``mes_lite/icons.svg``, plain names from core's sprite.
 """
 
-from traveler.core.registry import MenuItem, add_menu_item, declare_menu_section
+from traveler.core.registry import HomePage, MenuItem, add_menu_item, declare_menu_section, set_home_page
 
 declare_menu_section("Production", 20)
 
@@ -21,3 +21,6 @@ _item("Parts", "part-list", "mes_lite.view_transition", 40, "mes_lite:part")
 _item("Part types", "parttype-list", "mes_lite.view_parttype", 50, "archive")
 _item("Processes", "process-list", "mes_lite.view_process", 60, "mes_lite:route")
 _item("Equipment", "equipment-list", "mes_lite.view_equipment", 70, "mes_lite:gauge")
+
+# Operators work at the station: it is where they land, the menu stays one click away.
+set_home_page(HomePage("mes_lite", "operator", "mes_lite:station", "mes_lite.advance_part"))

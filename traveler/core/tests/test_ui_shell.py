@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from django.urls import path
 
 from traveler.core.middleware import SESSION_TENANT
-from traveler.core.registry import MenuItem, add_menu_item, registry
+from traveler.core.registry import HomePage, MenuItem, add_menu_item, registry, set_home_page
 from traveler.core.services.tenants import tenant_module_set
 from traveler.core.tests.factories import PASSWORD, make_member, make_tenant
 from traveler.core.ui import errors
@@ -122,7 +122,7 @@ def test_tenant_switch_to_a_tenant_of_the_user(tenant, other_tenant, admin):
     assert 'name="tenant"' in r.content.decode()
     r = client.post("/tenant/switch/", {"tenant": other_tenant.pk})
     assert r.status_code == 302
-    r = client.get("/")
+    r = client.get("/?menu=1")  # an operator there: "/" would lead to the operator's home page
     assert r.context["current_tenant"] == other_tenant
     assert "Roles" not in nav_labels(r)  # an operator there
 
@@ -149,7 +149,7 @@ def test_nav_for_an_admin_shows_administration_and_marks_the_active_item(tenant,
 
 def test_nav_for_an_operator_hides_users_and_roles(tenant):
     operator = make_member(tenant, roles=["operator"])
-    r = signed_in(operator, tenant).get("/")
+    r = signed_in(operator, tenant).get("/?menu=1")
     labels = nav_labels(r)
     assert "Users" in labels  # operators may view users (core.view_user)...
     assert "Roles" not in labels and "Modules" not in labels and "Jobs" not in labels
@@ -170,6 +170,80 @@ def test_a_module_switched_off_leaves_the_menu(tenant, admin, fake_module):
     tenant_module_set(tenant=tenant, module=fake_module.label, enabled=False)
     assert "UI test page" not in nav_labels(client.get("/"))
     assert "API tokens" in nav_labels(client.get("/"))
+
+
+# ---------- home pages per role ----------
+
+@pytest.fixture
+def home_pages(fake_module):
+    """Home pages registered for one test: ``home(role, url_name, permission)``; the fake module owns them."""
+    saved = dict(registry.home_pages)
+
+    def home(role: str, url_name: str, permission: str | None = None) -> None:
+        registry.home_pages.pop(role, None)
+        set_home_page(HomePage(fake_module.label, role, url_name, permission))
+
+    yield home
+    registry.home_pages.clear()
+    registry.home_pages.update(saved)
+
+
+def test_a_role_with_a_home_page_lands_there_after_signing_in(client, tenant, home_pages):
+    home_pages("qa_inspector", "core:token-list")
+    inspector = make_member(tenant, roles=["qa_inspector"])
+    r = client.post("/signin/", {"email": inspector.email, "password": PASSWORD}, follow=True)
+    assert r.redirect_chain[-1] == ("/tokens/", 302)
+    assert r.status_code == 200
+
+
+def test_a_user_with_a_home_page_can_still_open_the_menu(tenant, home_pages):
+    home_pages("qa_inspector", "core:token-list")
+    client = signed_in(make_member(tenant, roles=["qa_inspector"]), tenant)
+    r = client.get("/?menu=1")
+    assert r.status_code == 200 and 'class="tile"' in r.content.decode()
+    # The sidebar's Dashboard entry asks for the menu, so it does not lead back to the home page.
+    assert 'href="/?menu=1"' in client.get("/tokens/").content.decode()
+
+
+def test_a_tenant_admin_gets_the_menu(tenant, admin, home_pages):
+    home_pages("qa_inspector", "core:token-list")
+    r = signed_in(admin, tenant).get("/")
+    assert r.status_code == 200 and 'class="tile"' in r.content.decode()
+
+
+def test_a_role_without_a_home_page_keeps_the_menu_for_all_roles(tenant, home_pages):
+    home_pages("qa_inspector", "core:token-list")
+    r = signed_in(make_member(tenant, roles=["tenant_admin", "qa_inspector"]), tenant).get("/")
+    assert r.status_code == 200 and 'class="tile"' in r.content.decode()
+
+
+def test_with_several_homes_the_first_role_in_the_seeded_order_decides(tenant, home_pages):
+    home_pages("auditor", "core:user-list")
+    home_pages("qa_inspector", "core:token-list")
+    # qa_inspector comes before auditor in the seeded roles, whatever order they were given in.
+    r = signed_in(make_member(tenant, roles=["auditor", "qa_inspector"]), tenant).get("/")
+    assert r.status_code == 302 and r["Location"] == "/tokens/"
+
+
+def test_a_home_page_in_a_module_switched_off_means_the_menu(tenant, home_pages, fake_module):
+    home_pages("qa_inspector", "core:token-list")
+    client = signed_in(make_member(tenant, roles=["qa_inspector"]), tenant)
+    assert client.get("/").status_code == 302
+    tenant_module_set(tenant=tenant, module=fake_module.label, enabled=False)
+    r = client.get("/")
+    assert r.status_code == 200 and 'class="tile"' in r.content.decode()
+
+
+def test_a_home_page_the_user_may_not_open_means_the_menu(tenant, home_pages):
+    home_pages("qa_inspector", "core:user-list", "core.manage_users")
+    r = signed_in(make_member(tenant, roles=["qa_inspector"]), tenant).get("/")
+    assert r.status_code == 200 and 'class="tile"' in r.content.decode()
+
+
+def test_a_role_has_one_home_page(home_pages):
+    home_pages("qa_inspector", "core:token-list")
+    with pytest.raises(ValueError, match="already has a home page"):
+        set_home_page(HomePage("other", "qa_inspector", "core:user-list"))
 
 
 def test_dashboard_lists_the_menu_as_tiles_and_recent_changes(tenant, admin):

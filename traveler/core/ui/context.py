@@ -6,8 +6,11 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 
 from traveler.core.registry import registry
+from traveler.core.roles import SEEDED_ROLES
 from traveler.core.services.auth import tenants_for
-from traveler.core.services.tenants import enabled_modules
+from traveler.core.services.tenants import enabled_modules, module_enabled
+
+ROLE_ORDER = {spec.code: i for i, spec in enumerate(SEEDED_ROLES)}
 
 
 def icon_href(icon: str) -> str:
@@ -36,6 +39,29 @@ def navigation(request) -> list[dict]:
         sections.setdefault(item.section, []).append(
             {"label": item.label, "url": url, "icon": icon_href(item.icon), "active": request.path.startswith(url)})
     return [{"name": k, "items": v} for k, v in sections.items()]
+
+
+def home_page(request) -> str | None:
+    """The URL where the signed-in user lands instead of the menu, or None for the menu.
+
+    Every one of the user's roles must have a registered home page (a tenant admin who is also an
+    operator keeps the menu); of those, the first role in the seeded order decides. The page must be
+    one the user may open: its module on for the tenant and its permission held.
+    """
+    access = getattr(request, "access", None)
+    tenant = getattr(request, "tenant", None)
+    if access is None or tenant is None or not access.role_codes:
+        return None
+    pages = [registry.home_pages.get(code) for code in access.role_codes]
+    if any(page is None for page in pages):
+        return None
+    page = min(pages, key=lambda p: (ROLE_ORDER.get(p.role, len(ROLE_ORDER)), p.role))
+    if not module_enabled(tenant, page.module) or (page.permission and not access.has(page.permission)):
+        return None
+    try:
+        return reverse(page.url_name)
+    except NoReverseMatch:
+        return None
 
 
 def shell(request) -> dict:

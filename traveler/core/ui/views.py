@@ -23,6 +23,7 @@ from traveler.core.middleware import SESSION_TENANT
 from traveler.core.models import History, User
 from traveler.core.services.auth import login_check, tenants_for
 from traveler.core.services.users import invitations_for
+from traveler.core.ui.context import home_page
 from traveler.core.ui.display import format_datetime
 from traveler.core.ui.forms import SignInForm
 from traveler.core.ui.generic import error_page, panels_for
@@ -128,6 +129,8 @@ def dashboard(request):
     if request.tenant is None:
         return error_page(request, 403, "No tenant",
                           "Your account is not an active member of any tenant. Ask an administrator.")
+    if "menu" not in request.GET and (home := home_page(request)):
+        return HttpResponseRedirect(home)
     access = request.access
     return render(request, "core/dashboard.html", {
         "recent": _recent_changes(request) if access.has("core.view_history") else None,

@@ -108,12 +108,12 @@ def browser(site):  # needs the site only to be closed before it: its keep-alive
         yield b
 
 
-def sign_in(page, site, user):
+def sign_in(page, site, user, lands: str = "/"):
     page.goto(f"{site.url}/signin/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(site.password)
     page.get_by_label("Password").press("Enter")
-    page.wait_for_url(f"{site.url}/")
+    page.wait_for_url(f"{site.url}{lands}")
 
 
 def watch(page) -> list[str]:
@@ -147,8 +147,7 @@ def test_operator_station_with_a_scanner(site, browser):
 
     page = browser.new_page(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
     errors = watch(page)
-    sign_in(page, site, site.operator)
-    page.locator("#sidebar").get_by_role("link", name="Station").click()
+    sign_in(page, site, site.operator, lands="/mes/station/")  # an operator's home page is the station
     expect(page.get_by_role("heading", level=1)).to_have_text("Operator station")
     field = page.locator("#scan")
     expect(field).to_be_focused()
@@ -259,8 +258,7 @@ def test_operator_station_on_a_tablet(site, browser):
 
     page = browser.new_page(viewport={"width": 800, "height": 1280}, has_touch=True, reduced_motion="reduce")
     errors = watch(page)
-    sign_in(page, site, site.operator)
-    page.goto(f"{site.url}/mes/station/")
+    sign_in(page, site, site.operator, lands="/mes/station/")
     shot(page, "station-idle", full=False)
     scan(page, site.at_first[3])
     expect(page.get_by_label("Bore diameter")).to_be_focused()

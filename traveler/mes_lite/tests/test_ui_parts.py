@@ -120,7 +120,7 @@ def test_parts_of_another_tenant_are_not_found(client, other_tenant):
 
 def test_the_production_menu_follows_permissions(tenant):
     def production(user):
-        r = signed_in(user, tenant).get("/")
+        r = signed_in(user, tenant).get("/?menu=1")
         return [i["label"] for s in r.context["nav"] if s["name"] == "Production" for i in s["items"]]
 
     assert production(make_member(tenant, roles=["tenant_admin"])) == [

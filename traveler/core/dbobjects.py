@@ -139,6 +139,14 @@ BEGIN
   RAISE EXCEPTION 'core_history is append-only: % is not allowed', TG_OP
     USING ERRCODE = 'insufficient_privilege';
 END $$;
+
+-- Tables of models with ``append_only = True`` (signatures, ...): rows are written once, never
+-- changed or removed, whoever asks.
+CREATE OR REPLACE FUNCTION traveler_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
 """
 
 # One function serves every audited table; the trigger passes the primary-key column name.
@@ -221,6 +229,10 @@ def audited_models() -> list:
     ]
 
 
+def append_only_models() -> list:
+    return [m for m in apps.get_models() if getattr(m, "append_only", False) and m._meta.managed]
+
+
 def tenant_owned_models() -> list:
     return [m for m in apps.get_models() if issubclass(m, TenantModel) and m._meta.managed]
 
@@ -287,6 +299,16 @@ def sync_database_objects(connection) -> None:
               FOR EACH STATEMENT EXECUTE FUNCTION traveler_history_append_only();
             """
         )
+        for model in append_only_models():
+            t = _q(model._meta.db_table)
+            cur.execute(
+                f"DROP TRIGGER IF EXISTS traveler_append_only ON {t}; "
+                f"CREATE TRIGGER traveler_append_only BEFORE UPDATE OR DELETE ON {t} "
+                "FOR EACH ROW EXECUTE FUNCTION traveler_append_only(); "
+                f"DROP TRIGGER IF EXISTS traveler_append_only_truncate ON {t}; "
+                f"CREATE TRIGGER traveler_append_only_truncate BEFORE TRUNCATE ON {t} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION traveler_append_only()"
+            )
         for model in audited_models():
             table, pk = model._meta.db_table, model._meta.pk.column
             t = _q(table)
@@ -329,7 +351,7 @@ def sync_database_objects(connection) -> None:
         # Nobody but the owner runs the audit functions or makes temporary tables (a temporary
         # table named like an audited one was a way to write history for another tenant's record).
         cur.execute(
-            "REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only(), "
+            "REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only(), traveler_append_only(), "
             "traveler_history_hash(text, bigint, bigint, text, text, text, jsonb, jsonb, bigint, text, timestamptz), "
             "traveler_context(), traveler_current_tenant(), traveler_current_actor(), traveler_context_signed(), "
             "traveler_job_claim(text, double precision), traveler_token_owner(text, text) FROM PUBLIC; "
@@ -346,7 +368,9 @@ def sync_database_objects(connection) -> None:
                 f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}; "
                 f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON core_history FROM {role}; "
                 f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {role}; "
-                f"REVOKE USAGE, UPDATE ON SEQUENCE core_history_id_seq FROM {role}; "
+                + "".join(f"REVOKE UPDATE, DELETE, TRUNCATE ON {_q(m._meta.db_table)} FROM {role}; "
+                          for m in append_only_models())
+                + f"REVOKE USAGE, UPDATE ON SEQUENCE core_history_id_seq FROM {role}; "
                 f"REVOKE ALL ON traveler_context_key FROM {role}; "
                 f"REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only() FROM {role}; "
                 f"GRANT EXECUTE ON FUNCTION traveler_context(), traveler_current_tenant(), traveler_current_actor(), "

@@ -18,6 +18,9 @@ declare_permissions(
     ("core.view_jobs", "View background jobs", ADMINS),
     ("core.manage_jobs", "Retry background jobs", ADMINS),
     ("core.view_events", "View domain events", (*ADMINS, AUDITOR)),
+    # An Auditor reads every signature and signs nothing; a Customer does neither.
+    ("core.view_signatures", "View electronic signatures", (*READ_ALL,)),
+    ("core.sign_records", "Sign records electronically", (*ADMINS, *ALL_STAFF)),
 )
 
 

@@ -3,7 +3,8 @@
 Each installed module registers what it adds while Django starts (from its ``permissions.py``,
 ``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
 here names a module. The keys are fixed: permissions, menu, home pages, panels, event types and
-handlers, jobs and periodic jobs, object rules.
+handlers, jobs and periodic jobs, object rules, guards, signable and approvable records, signature
+meanings and approval template types.
 """
 
 from __future__ import annotations
@@ -82,6 +83,46 @@ class JobSpec:
     atomic: bool = True  # the job's work and its completion commit together
 
 
+@dataclass(frozen=True)
+class Signable:
+    """A model whose records people sign (21 CFR Part 11): its rows get signatures through core.
+
+    ``permission`` is the one a signer needs besides ``core.sign_records``; ``meanings`` limits which
+    meanings apply (empty: any registered meaning). ``detail_target`` is the panel target of the
+    record's detail page, where the signatures are shown (``"<module>.<model>.detail"``).
+    """
+
+    model: type
+    module: str
+    permission: str | None = None
+    meanings: tuple[str, ...] = ()
+    detail_target: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.model._meta.label_lower
+
+
+@dataclass(frozen=True)
+class Approvable:
+    """A model whose records can be put through an approval request.
+
+    ``permission`` is what a user needs to request an approval of one; ``template_types`` which
+    template types apply (empty: any). The owning module acts on ``core.approval.approved`` /
+    ``core.approval.rejected`` events for its records.
+    """
+
+    model: type
+    module: str
+    permission: str
+    template_types: tuple[str, ...] = ()
+    detail_url: Callable[..., str] | None = None  # detail_url(obj) -> the record's page
+
+    @property
+    def key(self) -> str:
+        return self.model._meta.label_lower
+
+
 @dataclass
 class Registry:
     modules: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +136,10 @@ class Registry:
     jobs: dict[str, JobSpec] = field(default_factory=dict)
     object_rules: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
     guards: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
+    signables: dict[str, Signable] = field(default_factory=dict)  # by "app_label.model"
+    signature_meanings: dict[str, str] = field(default_factory=dict)  # code -> label
+    approvables: dict[str, Approvable] = field(default_factory=dict)  # by "app_label.model"
+    approval_template_types: dict[str, str] = field(default_factory=dict)  # code -> label
 
     def handlers_for(self, event_name: str) -> list[EventHandler]:
         return [h for h in self.event_handlers if h.matches(event_name)]
@@ -166,3 +211,35 @@ def guard_refusals(transition: str, **context) -> list[str]:
     """Every registered guard's reason to refuse ``transition`` (empty: allowed)."""
     return [reason for guard in registry.guards.get(transition, ()) if (reason := guard(**context))]
 
+
+
+def declare_signature_meaning(code: str, label: str) -> None:
+    """A meaning a signature can carry ("approved"); a module may add its own ("dispositioned")."""
+    if registry.signature_meanings.get(code, label) != label:
+        raise ValueError(f"signature meaning {code!r} is already declared as {registry.signature_meanings[code]!r}")
+    registry.signature_meanings[code] = label
+
+
+def register_signable(signable: Signable) -> None:
+    """Let people sign records of ``signable.model``; see ``Signable``."""
+    if not hasattr(signable.model, "version"):
+        raise ValueError(f"{signable.key} cannot be signed: it has no version field to bind signatures to")
+    current = registry.signables.get(signable.key)
+    if current is not None and current != signable:
+        raise ValueError(f"{signable.key} is already registered as signable by {current.module}")
+    registry.signables[signable.key] = signable
+
+
+def declare_approval_template_type(code: str, label: str) -> None:
+    """A kind of approval template ("document_release"); modules add theirs."""
+    if registry.approval_template_types.get(code, label) != label:
+        raise ValueError(f"approval template type {code!r} is already declared")
+    registry.approval_template_types[code] = label
+
+
+def register_approvable(approvable: Approvable) -> None:
+    """Let records of ``approvable.model`` be put through approval requests; see ``Approvable``."""
+    current = registry.approvables.get(approvable.key)
+    if current is not None and current != approvable:
+        raise ValueError(f"{approvable.key} is already registered as approvable by {current.module}")
+    registry.approvables[approvable.key] = approvable

@@ -38,7 +38,12 @@ class LoginAttempt(models.Model):
     *known client* of that account, and passes the account's lockout with the right password.
     """
 
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", "Sign-in"
+        SIGNATURE = "signature", "Electronic signature"
+
     email = models.CharField(max_length=254, db_index=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.SIGN_IN)
     ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     succeeded = models.BooleanField(default=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)

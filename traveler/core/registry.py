@@ -3,7 +3,7 @@
 Each installed module registers what it adds while Django starts (from its ``permissions.py``,
 ``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
 here names a module. The keys are fixed: permissions, menu, home pages, panels, event types and
-handlers, jobs and periodic jobs, object rules.
+handlers, jobs and periodic jobs, object rules, guards, notification kinds.
 """
 
 from __future__ import annotations
@@ -82,6 +82,21 @@ class JobSpec:
     atomic: bool = True  # the job's work and its completion commit together
 
 
+# How a notification reaches its recipient: in the app (the bell and the list) or by e-mail.
+NOTIFICATION_CHANNELS: dict[str, str] = {"in_app": "In the app", "email": "E-mail"}
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notice a module sends (``core.approval.requested``); users choose its channels."""
+
+    code: str  # "<module>.<name>", e.g. "qms.capa.assigned"
+    label: str
+    module: str
+    description: str = ""
+    default_channels: tuple[str, ...] = ("in_app", "email")  # for a user who chose nothing
+
+
 @dataclass
 class Registry:
     modules: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +110,7 @@ class Registry:
     jobs: dict[str, JobSpec] = field(default_factory=dict)
     object_rules: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
     guards: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
+    notification_kinds: dict[str, NotificationKind] = field(default_factory=dict)
 
     def handlers_for(self, event_name: str) -> list[EventHandler]:
         return [h for h in self.event_handlers if h.matches(event_name)]
@@ -166,3 +182,23 @@ def guard_refusals(transition: str, **context) -> list[str]:
     """Every registered guard's reason to refuse ``transition`` (empty: allowed)."""
     return [reason for guard in registry.guards.get(transition, ()) if (reason := guard(**context))]
 
+
+
+def declare_notification_kind(code: str, *, label: str, description: str = "",
+                              default_channels: tuple[str, ...] = ("in_app", "email")) -> NotificationKind:
+    """Declare a kind of notification (from a module's ``notifications.py``). ``code`` is
+    ``"<module>.<name>"``; ``default_channels`` are those of a user who has not chosen (see
+    ``NOTIFICATION_CHANNELS``)."""
+    module, dot, name = code.partition(".")
+    if not (module and dot and name) or code != code.lower() or " " in code:
+        raise ValueError(f"notification kind {code!r} must look like '<module>.<name>' (lower case)")
+    unknown = [c for c in default_channels if c not in NOTIFICATION_CHANNELS]
+    if unknown:
+        raise ValueError(f"notification kind {code!r}: unknown channel(s) {unknown}; "
+                         f"choose from {sorted(NOTIFICATION_CHANNELS)}")
+    kind = NotificationKind(code, label, module, description, tuple(default_channels))
+    current = registry.notification_kinds.get(code)
+    if current is not None and current != kind:
+        raise ValueError(f"notification kind {code!r} is already declared differently ({current.module})")
+    registry.notification_kinds[code] = kind
+    return kind

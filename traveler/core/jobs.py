@@ -22,6 +22,14 @@ def deliver_event(*, handler: str, event_id: int) -> None:
     )
 
 
+@job("core.notification_email", max_attempts=8)
+def notification_email(*, notification_id: int) -> None:
+    """E-mail one notification; a mail server that fails is retried with back-off, then left dead."""
+    from traveler.core.services.notifications import notification_email_send
+
+    notification_email_send(notification_id=notification_id)
+
+
 @job("core.purge_login_attempts", every=timedelta(hours=1))
 def purge_login_attempts() -> None:
     """Forget failed sign-in attempts older than a day (lockouts only look back one window), and

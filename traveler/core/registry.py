@@ -3,8 +3,8 @@
 Each installed module registers what it adds while Django starts (from its ``permissions.py``,
 ``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
 here names a module. The keys are fixed: permissions, menu, home pages, panels, event types and
-handlers, jobs and periodic jobs, object rules, guards, signable and approvable records, signature
-meanings and approval template types.
+handlers, jobs and periodic jobs, object rules, guards, notification kinds, signable and approvable
+records, signature meanings and approval template types.
 """
 
 from __future__ import annotations
@@ -121,6 +121,19 @@ class Approvable:
     @property
     def key(self) -> str:
         return self.model._meta.label_lower
+# How a notification reaches its recipient: in the app (the bell and the list) or by e-mail.
+NOTIFICATION_CHANNELS: dict[str, str] = {"in_app": "In the app", "email": "E-mail"}
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notice a module sends (``core.approval.requested``); users choose its channels."""
+
+    code: str  # "<module>.<name>", e.g. "qms.capa.assigned"
+    label: str
+    module: str
+    description: str = ""
+    default_channels: tuple[str, ...] = ("in_app", "email")  # for a user who chose nothing
 
 
 @dataclass
@@ -140,6 +153,7 @@ class Registry:
     signature_meanings: dict[str, str] = field(default_factory=dict)  # code -> label
     approvables: dict[str, Approvable] = field(default_factory=dict)  # by "app_label.model"
     approval_template_types: dict[str, str] = field(default_factory=dict)  # code -> label
+    notification_kinds: dict[str, NotificationKind] = field(default_factory=dict)
 
     def handlers_for(self, event_name: str) -> list[EventHandler]:
         return [h for h in self.event_handlers if h.matches(event_name)]
@@ -243,3 +257,21 @@ def register_approvable(approvable: Approvable) -> None:
     if current is not None and current != approvable:
         raise ValueError(f"{approvable.key} is already registered as approvable by {current.module}")
     registry.approvables[approvable.key] = approvable
+def declare_notification_kind(code: str, *, label: str, description: str = "",
+                              default_channels: tuple[str, ...] = ("in_app", "email")) -> NotificationKind:
+    """Declare a kind of notification (from a module's ``notifications.py``). ``code`` is
+    ``"<module>.<name>"``; ``default_channels`` are those of a user who has not chosen (see
+    ``NOTIFICATION_CHANNELS``)."""
+    module, dot, name = code.partition(".")
+    if not (module and dot and name) or code != code.lower() or " " in code:
+        raise ValueError(f"notification kind {code!r} must look like '<module>.<name>' (lower case)")
+    unknown = [c for c in default_channels if c not in NOTIFICATION_CHANNELS]
+    if unknown:
+        raise ValueError(f"notification kind {code!r}: unknown channel(s) {unknown}; "
+                         f"choose from {sorted(NOTIFICATION_CHANNELS)}")
+    kind = NotificationKind(code, label, module, description, tuple(default_channels))
+    current = registry.notification_kinds.get(code)
+    if current is not None and current != kind:
+        raise ValueError(f"notification kind {code!r} is already declared differently ({current.module})")
+    registry.notification_kinds[code] = kind
+    return kind

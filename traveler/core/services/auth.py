@@ -10,12 +10,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
 from traveler.core.errors import Conflict, InvalidInput, LockedOut, NotAuthenticated, NotFound
 from traveler.core.models import ApiToken, LoginAttempt, PasswordLink, Tenant, User
+from traveler.core.services.mail import mail_after_commit
 from traveler.core.tenancy import current_actor, current_tenant_or_none, tenant_context
 
 log = logging.getLogger("traveler.auth")
@@ -216,19 +216,6 @@ LINK_HOURS = {PasswordLink.Purpose.RESET: "TRAVELER_PASSWORD_RESET_HOURS",
 
 def link_url(path: str) -> str:
     return settings.TRAVELER_BASE_URL.rstrip("/") + path
-
-
-def mail_after_commit(*, to: str, subject: str, body: str) -> None:
-    """Send an e-mail once the transaction that decided it has committed. A mail server that fails
-    is logged, not raised: the change stands, and the administrator can send the link again."""
-
-    def send() -> None:
-        try:
-            send_mail(subject, body, None, [to], fail_silently=False)
-        except Exception:
-            log.exception("could not send %r to %s", subject, to)
-
-    transaction.on_commit(send)
 
 
 def password_link_create(*, user: User, purpose: str, created_by: User | None = None) -> tuple[PasswordLink, str]:

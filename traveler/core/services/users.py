@@ -165,7 +165,8 @@ def member_invite(*, email: str, full_name: str, roles: list[str], company: Comp
     to sign in and accept. What the administrator sees is the same in both cases: whether an
     address has an account, and its name, stay private until the person accepts.
     """
-    from traveler.core.services.auth import link_url, mail_after_commit, password_link_create
+    from traveler.core.services.auth import link_url, password_link_create
+    from traveler.core.services.mail import mail_after_commit
 
     tenant: Tenant = current_tenant()
     email = _clean_email(email)

@@ -59,3 +59,47 @@ class ModuleSwitched(Event):
     name = "core.module.switched"
     module: str
     enabled: bool
+
+
+@event_type
+@dataclass(frozen=True)
+class ApprovalRequested(Event):
+    name = "core.approval.requested"
+    request_id: int
+    record_type: str  # "<app_label>.<model>"
+    record_id: str
+    template_type: str
+
+
+@event_type
+@dataclass(frozen=True)
+class ApprovalApproved(Event):
+    """Every approval needed was given: the record's module acts on it (releases, closes, ...)."""
+
+    name = "core.approval.approved"
+    request_id: int
+    record_type: str
+    record_id: str
+    template_type: str
+
+
+@event_type
+@dataclass(frozen=True)
+class ApprovalRejected(Event):
+    name = "core.approval.rejected"
+    request_id: int
+    record_type: str
+    record_id: str
+    template_type: str
+    reason: str
+
+
+@event_type
+@dataclass(frozen=True)
+class ApprovalCancelled(Event):
+    name = "core.approval.cancelled"
+    request_id: int
+    record_type: str
+    record_id: str
+    template_type: str
+    reason: str

@@ -84,3 +84,15 @@ def purge_finished() -> None:
                 f"AND NOT EXISTS (SELECT 1 FROM {job} j WHERE j.name = 'core.deliver_event' "
                 "AND j.status <> 'succeeded' AND ((j.args ->> 'event_id'))::bigint = e.id) LIMIT %s)",
                 [events_before])
+
+
+@job("core.approvals_escalate", every=timedelta(hours=1))
+def approvals_escalate() -> None:
+    """Remind approvers of overdue requests and tell their requesters: once per day each, however
+    often this runs (the notices carry the day in their dedupe key)."""
+    from traveler.core.models import Tenant
+    from traveler.core.services.approvals import approvals_escalate as escalate
+
+    for tenant in Tenant.objects.filter(is_active=True):
+        with tenant_context(tenant):
+            escalate()

@@ -21,6 +21,11 @@ declare_permissions(
     # An Auditor reads every signature and signs nothing; a Customer does neither.
     ("core.view_signatures", "View electronic signatures", (*READ_ALL,)),
     ("core.sign_records", "Sign records electronically", (*ADMINS, *ALL_STAFF)),
+    ("core.view_approvals", "View approval requests and templates", (*READ_ALL,)),
+    ("core.request_approvals", "Request approvals", (*ADMINS, *ALL_STAFF)),
+    ("core.respond_approvals", "Approve or reject as a named approver", (*ADMINS, *ALL_STAFF)),
+    ("core.manage_approval_templates", "Manage approval templates", (*ADMINS, "qa_manager", "document_controller")),
+    ("core.cancel_approvals", "Cancel other people's approval requests", (*ADMINS, "qa_manager")),
 )
 
 

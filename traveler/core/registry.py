@@ -226,7 +226,6 @@ def guard_refusals(transition: str, **context) -> list[str]:
     return [reason for guard in registry.guards.get(transition, ()) if (reason := guard(**context))]
 
 
-
 def declare_signature_meaning(code: str, label: str) -> None:
     """A meaning a signature can carry ("approved"); a module may add its own ("dispositioned")."""
     if registry.signature_meanings.get(code, label) != label:
@@ -257,6 +256,10 @@ def register_approvable(approvable: Approvable) -> None:
     if current is not None and current != approvable:
         raise ValueError(f"{approvable.key} is already registered as approvable by {current.module}")
     registry.approvables[approvable.key] = approvable
+    if approvable.key not in registry.signables:  # approvers sign the record itself
+        register_signable(Signable(model=approvable.model, module=approvable.module))
+
+
 def declare_notification_kind(code: str, *, label: str, description: str = "",
                               default_channels: tuple[str, ...] = ("in_app", "email")) -> NotificationKind:
     """Declare a kind of notification (from a module's ``notifications.py``). ``code`` is

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('core', '0003_job_lease_retention'),
+        ('core', '0004_notifications'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ import uuid
 from django.utils.text import slugify
 from rest_framework.test import APIClient
 
-from traveler.core.models import Company, Membership, Tenant, User
+from traveler.core.models import ApprovalRequest, ApprovalTemplate, Company, Membership, Tenant, User
 from traveler.core.services.auth import token_issue
 from traveler.core.services.tenants import tenant_create
 from traveler.core.services.users import member_add
@@ -63,3 +63,29 @@ def record_factory(model):
 @record_factory(Company)
 def _company(tenant: Tenant) -> Company:
     return make_company(tenant)
+
+
+@record_factory(ApprovalTemplate)
+def _approval_template(tenant: Tenant) -> ApprovalTemplate:
+    from traveler.core.services.approvals import approval_template_create
+
+    with tenant_context(tenant):
+        return approval_template_create(data={"name": f"Template {next(_n)}", "template_type": "document_release"})
+
+
+@record_factory(ApprovalRequest)
+def _approval_request(tenant: Tenant) -> ApprovalRequest:
+    # Core registers no approvable record of its own: the row is written as a module's request would be.
+    from django.contrib.contenttypes.models import ContentType
+
+    from traveler.core.services.records import record_create
+
+    template = _approval_template(tenant)
+    company = make_company(tenant)
+    requester = make_member(tenant, roles=["qa_manager"])
+    with tenant_context(tenant):
+        return record_create(ApprovalRequest, data={
+            "template": template, "template_type": template.template_type, "flow": template.flow,
+            "order": template.order, "sla_days": template.sla_days, "record_type": ContentType.objects.get_for_model(Company),
+            "record_id": str(company.pk), "record_label": str(company), "record_version": company.version,
+            "requested_by": requester})

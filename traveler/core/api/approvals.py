@@ -241,6 +241,7 @@ class ApprovalRequestSerializer(RecordSerializer):
     def get_responses(self, obj) -> list[dict]:
         return ResponseOut(sorted(self._state(obj).responses.values(), key=lambda r: r.pk), many=True).data
 
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1)))
     def get_waiting_for(self, obj) -> list[int]:
         return [p.user_id for p in self._state(obj).turn] if obj.status == ApprovalRequest.Status.PENDING else []
 

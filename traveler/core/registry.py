@@ -117,6 +117,7 @@ class Approvable:
     permission: str
     template_types: tuple[str, ...] = ()
     detail_url: Callable[..., str] | None = None  # detail_url(obj) -> the record's page
+    detail_target: str | None = None  # the panel target of its detail page (see Signable)
 
     @property
     def key(self) -> str:
@@ -241,6 +242,15 @@ def register_signable(signable: Signable) -> None:
     if current is not None and current != signable:
         raise ValueError(f"{signable.key} is already registered as signable by {current.module}")
     registry.signables[signable.key] = signable
+    if signable.detail_target and current is None:
+        add_panel(Panel(module=signable.module, target=signable.detail_target, title="Signatures and approvals",
+                        render=_signatures_panel, permission="core.view_signatures", order=20))
+
+
+def _signatures_panel(request, obj) -> str:
+    from traveler.core.ui.approvals import signatures_panel
+
+    return signatures_panel(request, obj)
 
 
 def declare_approval_template_type(code: str, label: str) -> None:
@@ -257,7 +267,8 @@ def register_approvable(approvable: Approvable) -> None:
         raise ValueError(f"{approvable.key} is already registered as approvable by {current.module}")
     registry.approvables[approvable.key] = approvable
     if approvable.key not in registry.signables:  # approvers sign the record itself
-        register_signable(Signable(model=approvable.model, module=approvable.module))
+        register_signable(Signable(model=approvable.model, module=approvable.module,
+                                   detail_target=approvable.detail_target))
 
 
 def declare_notification_kind(code: str, *, label: str, description: str = "",

@@ -135,3 +135,24 @@ def test_template_pages(tenant, people):
                                                   "flow": "all_required", "order": "parallel", "sla_days": 5})
     assert created.status_code == 302, created.content.decode()[:2000]
     assert signed_in(people["auditor"], tenant).get("/approval-templates/new/").status_code == 403
+
+
+def test_approval_record_pdf_carries_the_manifestation(tenant, company, people, approvable_company, tmp_path):
+    """21 CFR 11.50(b): the printed record shows name, date and time, and meaning of each signature."""
+    import io
+
+    from pypdf import PdfReader
+
+    from traveler.core.services.approvals import approval_respond
+
+    with tenant_context(tenant, actor=people["requester"]):
+        t = approval_template_create(data={"name": "Supplier", "template_type": "eco"}, approvers=[{"user": people["a"]}])
+        req = approval_request_create(record=company, template=t, requested_by=people["requester"])
+    with tenant_context(tenant, actor=people["a"]):
+        approval_respond(request=req, user=people["a"], password=PASSWORD, decision="approved", comment="Fine")
+    response = signed_in(people["auditor"], tenant).get(f"/approvals/{req.pk}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    (tmp_path / "approval.pdf").write_bytes(response.content)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Ann Approver - Approved - " in text and " UTC" in text
+    assert "Signed version 1" in text and "SHA-256" in text and "Northwind Diesel" in text

@@ -282,6 +282,25 @@ class ApprovalDetail(ShellView):
         return HttpResponseRedirect(reverse("core:approval-detail", args=[req.pk]))
 
 
+class ApprovalPdf(ApprovalDetail):
+    def get(self, request, pk):
+        from django.http import HttpResponse
+
+        from traveler.core.pdf import approval_record_pdf
+
+        req = self.get_request(pk)
+        model = req.record_type.model_class()
+        record = visible(model.objects.filter(pk=req.record_id), request.access).first() if model else None
+        body = approval_record_pdf(req=req, state=svc.approval_state(req), current_version=getattr(record, "version", None),
+                                   tenant=request.tenant.name, printed_by=request.user.full_name)
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="approval-{req.pk}.pdf"'
+        return response
+
+    def post(self, request, pk):
+        raise Http404
+
+
 def _detail_url(record) -> str | None:
     if record is None:
         return None
@@ -399,6 +418,7 @@ urlpatterns = [
     path("sign/<str:record_type>/<int:pk>/", SignView.as_view(), name="sign"),
     path("approvals/", ApprovalInbox.as_view(), name="approval-inbox"),
     path("approvals/<int:pk>/", ApprovalDetail.as_view(), name="approval-detail"),
+    path("approvals/<int:pk>/pdf/", ApprovalPdf.as_view(), name="approval-pdf"),
     path("approvals/new/<str:record_type>/<int:pk>/", ApprovalNew.as_view(), name="approval-new"),
     *record_urls("approval-templates/", ApprovalTemplate, list=TemplateList, detail=TemplateDetail, form=TemplateEdit,
                  archive=True, restore=True, history=True),

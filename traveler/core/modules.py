@@ -11,7 +11,7 @@ A Traveler module is a Django app whose ``AppConfig`` subclasses ``ModuleConfig`
 
 At start-up, ``ready()`` checks the requirements and imports the module's conventional files,
 which register what the module adds: ``permissions.py``, ``navigation.py``, ``panels.py``,
-``events.py``, ``notifications.py``, ``handlers.py``, ``jobs.py``, ``demo.py`` (demo data, see ``core.demo.demo_loader``).
+``events.py``, ``notifications.py``, ``signatures.py``, ``handlers.py``, ``jobs.py``, ``demo.py`` (demo data, see ``core.demo.demo_loader``).
 Its ``api/urls.py`` is mounted at ``/api/v1/<url_prefix>/`` and its ``ui/urls.py`` at ``/<url_prefix>/``.
 """
 
@@ -26,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from traveler.core.registry import registry
 
-CONVENTIONAL_FILES = ("events", "permissions", "notifications", "navigation", "panels", "handlers", "jobs", "demo")
+CONVENTIONAL_FILES = ("events", "permissions", "notifications", "signatures", "navigation", "panels", "handlers", "jobs", "demo")
 
 
 class ModuleConfig(AppConfig):

@@ -45,18 +45,11 @@ from traveler.core.models import (
     User,
 )
 from traveler.core.models.approvals import Flow, Order
-from traveler.core.registry import Approvable, declare_approval_template_type, registry
+from traveler.core.registry import Approvable, registry
 from traveler.core.services.notifications import notify
 from traveler.core.services.records import record_create, record_update
 from traveler.core.services.signatures import password_confirm, signature_write
 from traveler.core.tenancy import audit_reason, current_tenant
-
-for _code, _label in (
-    ("document_release", "Document release"), ("capa_approval", "CAPA approval"),
-    ("nonconformance_disposition", "Nonconformance disposition"), ("eco", "Engineering change (ECO)"),
-    ("training_certificate", "Training certificate"),
-):
-    declare_approval_template_type(_code, _label)
 
 RESPOND_PERMISSION = "core.respond_approvals"
 Status = ApprovalRequest.Status

@@ -33,14 +33,8 @@ from django.utils import timezone
 
 from traveler.core.errors import Conflict, InvalidInput, LockedOut, NotAuthenticated, NotFound
 from traveler.core.models import LoginAttempt, Signature, User
-from traveler.core.registry import Signable, declare_signature_meaning, registry
+from traveler.core.registry import Signable, registry
 from traveler.core.tenancy import current_actor, current_tenant
-
-for _code, _label in (
-    ("authored", "Authored"), ("reviewed", "Reviewed"), ("approved", "Approved"), ("rejected", "Rejected"),
-    ("verified", "Verified"), ("responsible", "Responsible"), ("delegated", "Delegated"),
-):
-    declare_signature_meaning(_code, _label)
 
 CONFIRMATION_SECONDS = 120  # how long a confirmed password may be used to write a signature
 

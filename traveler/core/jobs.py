@@ -76,3 +76,15 @@ def purge_finished() -> None:
                 f"AND NOT EXISTS (SELECT 1 FROM {job} j WHERE j.name = 'core.deliver_event' "
                 "AND j.status <> 'succeeded' AND ((j.args ->> 'event_id'))::bigint = e.id) LIMIT %s)",
                 [events_before])
+
+
+@job("core.document_review_due", every=timedelta(hours=1))
+def document_review_due() -> None:
+    """Announce documents due for their periodic review (``core.document.review_due``), in each tenant,
+    once per document per day however often the job runs."""
+    from traveler.core.models import Tenant
+    from traveler.core.services.documents import documents_review_due
+
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            documents_review_due()

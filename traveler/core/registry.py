@@ -3,7 +3,7 @@
 Each installed module registers what it adds while Django starts (from its ``permissions.py``,
 ``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
 here names a module. The keys are fixed: permissions, menu, home pages, panels, event types and
-handlers, jobs and periodic jobs, object rules.
+handlers, jobs and periodic jobs, object rules, guards, attachable models.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Panel:
     target: str
     title: str
     render: Callable[..., str]  # render(request, obj) -> HTML
-    permission: str | None = None
+    permission: str | tuple[str, ...] | None = None  # one permission, or several that are all needed
     order: int = 100
 
 
@@ -82,6 +82,20 @@ class JobSpec:
     atomic: bool = True  # the job's work and its completion commit together
 
 
+@dataclass(frozen=True)
+class Attachable:
+    """A model whose records accept documents (``register_attachable``)."""
+
+    model: type
+    panel_target: str  # the detail page that shows the record's documents, e.g. "mes_lite.part.detail"
+    permission: str  # who may see the record's documents panel, and (with core.manage_documents) attach
+    module: str
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower  # "mes_lite.part"
+
+
 @dataclass
 class Registry:
     modules: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +109,7 @@ class Registry:
     jobs: dict[str, JobSpec] = field(default_factory=dict)
     object_rules: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
     guards: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
+    attachables: dict[str, Attachable] = field(default_factory=dict)  # by model label ("mes_lite.part")
 
     def handlers_for(self, event_name: str) -> list[EventHandler]:
         return [h for h in self.event_handlers if h.matches(event_name)]
@@ -166,3 +181,30 @@ def guard_refusals(transition: str, **context) -> list[str]:
     """Every registered guard's reason to refuse ``transition`` (empty: allowed)."""
     return [reason for guard in registry.guards.get(transition, ()) if (reason := guard(**context))]
 
+
+
+def register_attachable(model: type, *, panel_target: str, permission: str) -> Attachable:
+    """Let documents be attached to records of ``model`` (a tenant-owned model of the caller's module).
+
+    The record's page ``panel_target`` gets a "Documents" panel listing the documents attached to it
+    that the user may see. ``permission`` is the one that lets a user see the record (the panel shows
+    only with it and ``core.view_documents``; attaching and detaching also need ``core.manage_documents``).
+    Attaching to a model nobody registered is refused.
+    """
+    module = _module_of(model)
+    spec = Attachable(model=model, panel_target=panel_target, permission=permission, module=module)
+    current = registry.attachables.get(spec.label)
+    if current is not None:
+        if current == spec:
+            return current
+        raise ValueError(f"{spec.label} is already registered as attachable by {current.module}")
+    registry.attachables[spec.label] = spec
+
+    def render(request, obj) -> str:
+        from traveler.core.ui.documents import attachments_panel
+
+        return attachments_panel(request, obj)
+
+    add_panel(Panel(module, panel_target, "Documents", render, permission=(permission, "core.view_documents"),
+                    order=80))
+    return spec

@@ -1,5 +1,13 @@
 from traveler.core.models.access import Role, RolePermission, RoleType
 from traveler.core.models.base import ArchivedRecord, TenantModel
+from traveler.core.models.documents import (
+    Document,
+    DocumentDownload,
+    DocumentLink,
+    DocumentRevision,
+    DocumentType,
+    NumberCounter,
+)
 from traveler.core.models.events import Job, JobEffect, OutboxEvent, PeriodicSchedule
 from traveler.core.models.history import History
 from traveler.core.models.tenant import Tenant, TenantModule
@@ -7,7 +15,8 @@ from traveler.core.models.tokens import ApiToken, LoginAttempt, PasswordLink
 from traveler.core.models.user import Company, Membership, MembershipRole, User
 
 __all__ = [
-    "ApiToken", "ArchivedRecord", "Company", "History", "Job", "JobEffect", "LoginAttempt", "Membership",
+    "ApiToken", "ArchivedRecord", "Company", "Document", "DocumentDownload", "DocumentLink", "DocumentRevision",
+    "DocumentType", "NumberCounter", "History", "Job", "JobEffect", "LoginAttempt", "Membership",
     "MembershipRole", "OutboxEvent", "PasswordLink", "PeriodicSchedule", "Role", "RolePermission", "RoleType",
     "Tenant", "TenantModel", "TenantModule", "User",
 ]

@@ -5,6 +5,7 @@ declare_menu_section("Administration", 80)
 declare_menu_section("Account", 90)
 
 add_menu_item(MenuItem("core", "Companies", "core:company-list", "core.view_company", "Records", 50, "building"))
+add_menu_item(MenuItem("core", "Documents", "core:document-list", "core.view_documents", "Records", 60, "document"))
 add_menu_item(MenuItem("core", "Users", "core:user-list", "core.view_user", "Administration", 10, "users"))
 add_menu_item(MenuItem("core", "Roles", "core:role-list", "core.view_role", "Administration", 20, "shield"))
 add_menu_item(MenuItem("core", "Modules", "core:module-list", "core.manage_modules", "Administration", 30, "toggle"))

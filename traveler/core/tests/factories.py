@@ -96,7 +96,7 @@ def make_revision(tenant: Tenant, document: Document, *, by: User | None = None,
 
     by = by or make_member(tenant, roles=["document_controller"])
     with tenant_context(tenant, actor=by):
-        rev = document_revision_upload(document=document, content=io.BytesIO(content + uuid.uuid4().bytes),
+        rev = document_revision_upload(document=document, content=io.BytesIO(content + uuid.uuid4().hex.encode()),
                                        original_name=name)
         if release:
             document_revision_submit(revision=rev)

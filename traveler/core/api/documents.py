@@ -47,7 +47,7 @@ from traveler.core.tenancy import current_tenant
 VIEW, MANAGE, RELEASE = "core.view_documents", "core.manage_documents", "core.release_documents"
 
 
-class PersonSerializer(serializers.Serializer):
+class DocumentPersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(source="full_name")
 
@@ -67,7 +67,7 @@ class RevisionSummarySerializer(serializers.ModelSerializer):
 
 class DocumentSerializer(RecordSerializer):
     document_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner = PersonSerializer(read_only=True)
+    owner = DocumentPersonSerializer(read_only=True)
     released_revision = RevisionSummarySerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -103,8 +103,8 @@ class DocumentInput(ChangeInput, InputSerializer):
 class RevisionSerializer(RecordSerializer):
     document = serializers.PrimaryKeyRelatedField(read_only=True)
     number = serializers.CharField(source="document.number", read_only=True)
-    uploaded_by = PersonSerializer(read_only=True)
-    released_by = PersonSerializer(read_only=True, allow_null=True)
+    uploaded_by = DocumentPersonSerializer(read_only=True)
+    released_by = DocumentPersonSerializer(read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -125,7 +125,7 @@ class UploadInput(InputSerializer):
 
 class LinkSerializer(serializers.ModelSerializer):
     target = serializers.SerializerMethodField()
-    linked_by = PersonSerializer(read_only=True)
+    linked_by = DocumentPersonSerializer(read_only=True)
 
     class Meta:
         model = DocumentLink

@@ -42,9 +42,12 @@ from traveler.core.services.documents import (
     document_revision_upload,
     document_update,
 )
+from traveler.core.services.files import MEDIA_TYPE_NAMES
 from traveler.core.tenancy import current_tenant
 
 VIEW, MANAGE, RELEASE = "core.view_documents", "core.manage_documents", "core.release_documents"
+# What a download may answer: every type upload detection knows (the allow list is a setting).
+FILE_MEDIA_TYPES = tuple(MEDIA_TYPE_NAMES)
 
 
 class DocumentPersonSerializer(serializers.Serializer):
@@ -96,7 +99,8 @@ class DocumentInput(ChangeInput, InputSerializer):
 
     def validate(self, attrs):
         if self.instance is not None and "document_type" in attrs:
-            raise serializers.ValidationError({"document_type": ["A document's type never changes."]})
+            if attrs.pop("document_type") != self.instance.document_type:
+                raise serializers.ValidationError({"document_type": ["A document's type never changes."]})
         return attrs
 
 
@@ -209,7 +213,7 @@ class DocumentViewSet(RecordWriteViewSet):
 
     @extend_schema(methods=["GET"], responses=RevisionSerializer(many=True))
     @extend_schema(methods=["POST"], request={"multipart/form-data": UploadInput}, responses={201: RevisionSerializer})
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
     def revisions(self, request: Request, *args, **kwargs) -> Response:
         """GET: the document's revisions, newest first. POST (multipart): upload a file as a draft revision
         (or replace the file of the current draft)."""
@@ -227,7 +231,7 @@ class DocumentViewSet(RecordWriteViewSet):
         return self.out(RevisionSerializer, revision, status.HTTP_201_CREATED)
 
     @extend_schema(responses=LinkSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def links(self, request: Request, *args, **kwargs) -> Response:
         """The records this document is attached to (active attachments)."""
         document = self.get_object()
@@ -313,8 +317,8 @@ class DocumentRevisionViewSet(RecordReadOnlyViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("inline", bool, description="Show a PDF or image in the browser.")],
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY,
-                                                                     description="The file, as uploaded.")})
+        responses={(200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file, as uploaded.")
+                   for media_type in FILE_MEDIA_TYPES})
     @action(detail=True, methods=["get"])
     def download(self, request: Request, *args, **kwargs):
         """The revision's file, with its detected Content-Type. Every download is recorded."""

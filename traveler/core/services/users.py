@@ -297,6 +297,10 @@ def member_set_export_clearance(*, membership: Membership, cleared: bool, reason
     if not (reason or "").strip():
         raise InvalidInput("Give a reason: export clearance changes are kept in the history.",
                            fields={"reason": ["required"]})
+    actor = current_actor()
+    if actor is not None and actor.pk == membership.user_id:
+        raise InvalidInput("You cannot change your own export clearance; ask another Tenant Admin.",
+                           fields={"export_cleared": ["your own"]})
     if membership.export_cleared == cleared:
         return membership
     with transaction.atomic(), audit_reason(reason.strip()):

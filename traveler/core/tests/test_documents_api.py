@@ -23,7 +23,7 @@ API = "/api/v1/core"
 def client_for(tenant, role, *, cleared=False, company=None):
     user = make_member(tenant, roles=[role], company=company)
     if cleared:
-        with tenant_context(tenant, actor=user):
+        with tenant_context(tenant, actor=make_member(tenant, roles=["tenant_admin"])):
             member_set_export_clearance(membership=Membership.objects.get(tenant=tenant, user=user), cleared=True,
                                         reason="checked")
     return ApiClient().as_user(user, tenant), user
@@ -167,7 +167,12 @@ def test_export_controlled_documents_do_not_exist_for_users_not_cleared(tenant, 
 def test_classification_changes_take_effect_at_once(tenant, controller):
     api, _ = client_for(tenant, "document_controller")
     doc = make_document(tenant, by=controller)
-    r = api.patch(f"{API}/documents/{doc.pk}/", {"classification": "itar", "version": 1, "reason": "export review"},
+    r = api.put(f"{API}/documents/{doc.pk}/", {"document_type": "CERT", "title": "x", "version": 1}, format="json")
+    assert r.status_code == 400 and "document_type" in r.json()["error"]["fields"]
+    r = api.put(f"{API}/documents/{doc.pk}/", {"document_type": "RPT", "title": "Renamed", "version": 1},
+                format="json")
+    assert r.status_code == 200 and r.json()["title"] == "Renamed"
+    r = api.patch(f"{API}/documents/{doc.pk}/", {"classification": "itar", "version": 2, "reason": "export review"},
                   format="json")
     assert r.status_code == 200
     assert api.get(f"{API}/documents/{doc.pk}/").status_code == 404

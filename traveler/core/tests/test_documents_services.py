@@ -319,6 +319,10 @@ def test_export_clearance_needs_a_reason_and_is_in_the_history(tenant, admin):
         h = History.objects.filter(table_name="core_membership", record_id=str(m.pk)).order_by("-id")[0]
         assert h.changes == {"export_cleared": (False, True)}
         assert h.reason == "US person, DDTC registration checked" and h.actor_id == admin.pk
+        own = Membership.objects.get(tenant=tenant, user=admin)
+        with pytest.raises(InvalidInput, match="your own export clearance"):
+            member_set_export_clearance(membership=own, cleared=True, reason="I am cleared")
+        assert not Membership.objects.get(pk=own.pk).export_cleared
 
 
 def _due_document(tenant, controller):

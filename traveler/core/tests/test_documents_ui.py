@@ -146,6 +146,9 @@ def test_a_tenant_admin_clears_a_user_with_a_reason(tenant, admin):
         assert Membership.objects.get(pk=m.pk).export_cleared
         h = History.objects.filter(table_name="core_membership", record_id=str(m.pk)).order_by("-id")[0]
         assert h.reason == "licence DSP-5 on file" and h.actor_id == admin.pk
+    with tenant_context(tenant):
+        own = Membership.objects.get(tenant=tenant, user=admin)
+    assert "Clear for export-controlled" not in client.get(f"/users/{own.pk}/").content.decode()
     controller_client = signed_in(make_member(tenant, roles=["document_controller"]), tenant)
     assert "Clear for export-controlled" not in controller_client.get(f"/users/{m.pk}/").content.decode()
     r = controller_client.post(f"/users/{m.pk}/export-clearance/", {"cleared": "false", "reason": "x"})

@@ -358,3 +358,18 @@ def test_the_periodic_job_announces_due_reviews_in_every_tenant(tenant, other_te
             assert list(OutboxEvent.objects.filter(name="core.document.review_due")
                         .values_list("payload__document_id", flat=True)) == [doc.pk]
     assert JobEffect.objects.filter(key__startswith="core.document.review_due:").count() >= 2
+
+
+def test_demo_documents(tenant):
+    from traveler.core.demo import load_document_demo
+
+    controller = make_member(tenant, roles=["document_controller"],
+                             email=f"document.controller@{tenant.slug}.example.com")
+    load_document_demo(tenant)
+    load_document_demo(tenant)  # idempotent
+    with tenant_context(tenant):
+        docs = Document.objects.all()
+        assert docs.count() == 4 and {d.owner_id for d in docs} == {controller.pk}
+        states = dict(DocumentRevision.objects.values_list("document__document_type__code", "state"))
+        assert states == {"CERT": "released", "RPT": "released", "SOP": "in_review", "DWG": "in_review"}
+        assert Document.objects.filter(classification="itar").count() == 1

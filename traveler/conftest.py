@@ -50,6 +50,18 @@ def _transactional_tests_keep_their_rows():
     TransactionTestCase._fixture_teardown = flush
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _document_files(tmp_path_factory):
+    """Uploaded files go to a folder of the test session, not to the installation's."""
+    from django.test import override_settings
+
+    storages = {**settings.STORAGES, "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path_factory.mktemp("files"))}}}
+    with override_settings(STORAGES=storages):
+        yield
+
+
 @contextmanager
 def _as_owner():
     with connection.cursor() as cur:

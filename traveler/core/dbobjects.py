@@ -140,12 +140,44 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 
--- Tables of models with ``append_only = True`` (signatures, ...): rows are written once, never
--- changed or removed, whoever asks.
+-- Any table a model declares ``append_only``: rows are added, never changed or removed.
 CREATE OR REPLACE FUNCTION traveler_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
     USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+-- A row whose state column (TG_ARGV[0]) holds one of the frozen states (TG_ARGV[1]) keeps the frozen
+-- columns (TG_ARGV[2]) as they are, stays in a frozen state and is never deleted: a released
+-- document revision's file can be changed by nobody, raw SQL included.
+CREATE OR REPLACE FUNCTION traveler_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  state_col text := TG_ARGV[0];
+  states text[] := TG_ARGV[1]::text[];
+  cols text[] := TG_ARGV[2]::text[];
+  o jsonb := to_jsonb(OLD);
+  n jsonb;
+  c text;
+BEGIN
+  IF NOT (o->>state_col = ANY(states)) THEN
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION '%: row % is % and cannot be deleted', TG_TABLE_NAME, o->>'id', o->>state_col
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  n := to_jsonb(NEW);
+  IF NOT (n->>state_col = ANY(states)) THEN
+    RAISE EXCEPTION '%: row % is % and cannot go back to %', TG_TABLE_NAME, o->>'id', o->>state_col, n->>state_col
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  FOREACH c IN ARRAY cols LOOP
+    IF o->c IS DISTINCT FROM n->c THEN
+      RAISE EXCEPTION '%: % of row % is frozen once %', TG_TABLE_NAME, c, o->>'id', o->>state_col
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+  END LOOP;
+  RETURN NEW;
 END $$;
 """
 
@@ -229,12 +261,18 @@ def audited_models() -> list:
     ]
 
 
-def append_only_models() -> list:
-    return [m for m in apps.get_models() if getattr(m, "append_only", False) and m._meta.managed]
-
-
 def tenant_owned_models() -> list:
     return [m for m in apps.get_models() if issubclass(m, TenantModel) and m._meta.managed]
+
+
+def frozen_models() -> list:
+    """Models that declare ``frozen_columns`` and ``frozen_states`` (a ``state`` field): see traveler_frozen()."""
+    return [m for m in apps.get_models() if getattr(m, "frozen_columns", None) and m._meta.managed]
+
+
+def append_only_models() -> list:
+    """Models that declare ``append_only = True``: the database refuses UPDATE, DELETE and TRUNCATE."""
+    return [m for m in apps.get_models() if getattr(m, "append_only", False) and m._meta.managed]
 
 
 # A row of these tables is also visible to the user it belongs to, whatever the current tenant:
@@ -299,16 +337,6 @@ def sync_database_objects(connection) -> None:
               FOR EACH STATEMENT EXECUTE FUNCTION traveler_history_append_only();
             """
         )
-        for model in append_only_models():
-            t = _q(model._meta.db_table)
-            cur.execute(
-                f"DROP TRIGGER IF EXISTS traveler_append_only ON {t}; "
-                f"CREATE TRIGGER traveler_append_only BEFORE UPDATE OR DELETE ON {t} "
-                "FOR EACH ROW EXECUTE FUNCTION traveler_append_only(); "
-                f"DROP TRIGGER IF EXISTS traveler_append_only_truncate ON {t}; "
-                f"CREATE TRIGGER traveler_append_only_truncate BEFORE TRUNCATE ON {t} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION traveler_append_only()"
-            )
         for model in audited_models():
             table, pk = model._meta.db_table, model._meta.pk.column
             t = _q(table)
@@ -324,6 +352,26 @@ def sync_database_objects(connection) -> None:
                     f"CREATE TRIGGER {trig} AFTER {op} ON {t} REFERENCING {ref} "
                     f"FOR EACH STATEMENT EXECUTE FUNCTION traveler_audit('{pk}', '{exclude}')"
                 )
+        for model in frozen_models():
+            t = _q(model._meta.db_table)
+            state = model._meta.get_field("state").column
+            states = "{" + ",".join(str(v) for v in model.frozen_states) + "}"
+            cols = "{" + ",".join(model._meta.get_field(c).column for c in model.frozen_columns) + "}"
+            cur.execute(
+                f"DROP TRIGGER IF EXISTS traveler_frozen ON {t}; "
+                f"CREATE TRIGGER traveler_frozen BEFORE UPDATE OR DELETE ON {t} "
+                f"FOR EACH ROW EXECUTE FUNCTION traveler_frozen('{state}', '{states}', '{cols}')"
+            )
+        for model in append_only_models():
+            t = _q(model._meta.db_table)
+            cur.execute(
+                f"DROP TRIGGER IF EXISTS traveler_append_only ON {t}; "
+                f"CREATE TRIGGER traveler_append_only BEFORE UPDATE OR DELETE ON {t} "
+                f"FOR EACH ROW EXECUTE FUNCTION traveler_append_only(); "
+                f"DROP TRIGGER IF EXISTS traveler_append_only_truncate ON {t}; "
+                f"CREATE TRIGGER traveler_append_only_truncate BEFORE TRUNCATE ON {t} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION traveler_append_only()"
+            )
         for model in tenant_column_models():
             t = _q(model._meta.db_table)
             using, check = tenant_policy(model)
@@ -352,6 +400,7 @@ def sync_database_objects(connection) -> None:
         # table named like an audited one was a way to write history for another tenant's record).
         cur.execute(
             "REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only(), traveler_append_only(), "
+            "traveler_frozen(), "
             "traveler_history_hash(text, bigint, bigint, text, text, text, jsonb, jsonb, bigint, text, timestamptz), "
             "traveler_context(), traveler_current_tenant(), traveler_current_actor(), traveler_context_signed(), "
             "traveler_job_claim(text, double precision), traveler_token_owner(text, text) FROM PUBLIC; "
@@ -372,7 +421,8 @@ def sync_database_objects(connection) -> None:
                           for m in append_only_models())
                 + f"REVOKE USAGE, UPDATE ON SEQUENCE core_history_id_seq FROM {role}; "
                 f"REVOKE ALL ON traveler_context_key FROM {role}; "
-                f"REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only() FROM {role}; "
+                f"REVOKE EXECUTE ON FUNCTION traveler_audit(), traveler_history_append_only(), traveler_append_only(), "
+                f"traveler_frozen() FROM {role}; "
                 f"GRANT EXECUTE ON FUNCTION traveler_context(), traveler_current_tenant(), traveler_current_actor(), "
                 f"traveler_context_signed(), traveler_job_claim(text, double precision), traveler_token_owner(text, text) TO {role}; "
                 f"DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM {role}', current_database()); END $$"

@@ -63,3 +63,71 @@ def load_demo() -> list[tuple[str, str, str]]:
                 member_add(email=both, full_name="Dana Quality Lead", password=DEMO_PASSWORD, roles=["qa_manager"])
     logins.append(("acme + kestrel", both, "QA Manager in both tenants"))
     return logins
+
+
+def demo_pdf(title: str, lines: tuple[str, ...] = ()) -> bytes:
+    """A small valid one-page PDF showing ``title`` and ``lines`` (ASCII), for demo documents."""
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    text = "BT /F1 18 Tf 72 760 Td (" + esc(title) + ") Tj /F1 11 Tf"
+    for line in lines:
+        text += " 0 -22 Td (" + esc(line) + ") Tj"
+    text += " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        "/Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+DEMO_DOCUMENTS = (
+    # (type, title, classification, state): CERT and RPT need no approval, so the demo releases them; the
+    # others wait in review for the approval workflow.
+    ("CERT", "Material certificate, 42CrMo4 bar stock", "internal", "released"),
+    ("RPT", "Leak test capability study", "confidential", "released"),
+    ("SOP", "Handling of nonconforming product", "internal", "in_review"),
+    ("DWG", "Control valve housing", "itar", "in_review"),
+)
+
+
+@demo_loader
+def load_document_demo(tenant: Tenant) -> None:
+    """A few controlled documents in ``tenant`` (one of them ITAR: only export-cleared users see it)."""
+    import io
+
+    from traveler.core.models import Document, DocumentType
+    from traveler.core.services.documents import (
+        document_create,
+        document_revision_release,
+        document_revision_submit,
+        document_revision_upload,
+    )
+
+    controller = User.objects.filter(email=f"document.controller@{tenant.slug}.example.com").first()
+    if controller is None:
+        return
+    with tenant_context(tenant, actor=controller):
+        for code, title, classification, state in DEMO_DOCUMENTS:
+            if Document.objects.filter(title=title).exists():
+                continue
+            doc = document_create(data={"document_type": DocumentType.objects.get(code=code), "title": title,
+                                        "classification": classification})
+            pdf = demo_pdf(f"{doc.number} {title}", (tenant.name, "Revision A", "Demo document"))
+            rev = document_revision_upload(document=doc, content=io.BytesIO(pdf), original_name=f"{doc.number}.pdf",
+                                           change_description="First issue")
+            document_revision_submit(revision=rev)
+            if state == "released":
+                document_revision_release(revision=rev, reason="First issue")

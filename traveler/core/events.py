@@ -69,6 +69,22 @@ class ApprovalRequested(Event):
     record_type: str  # "<app_label>.<model>"
     record_id: str
     template_type: str
+class UserExportClearanceChanged(Event):
+    name = "core.user.export_clearance_changed"
+    user_id: int
+    export_cleared: bool
+
+
+# Document events carry ids, numbers and labels, never titles: an ITAR document's title may itself be
+# export controlled, and events are read by people who are not cleared.
+@event_type
+@dataclass(frozen=True)
+class DocumentCreated(Event):
+    name = "core.document.created"
+    document_id: int
+    number: str
+    document_type: str
+    classification: str
 
 
 @event_type
@@ -81,6 +97,12 @@ class ApprovalApproved(Event):
     record_type: str
     record_id: str
     template_type: str
+class DocumentRevisionUploaded(Event):
+    name = "core.document_revision.uploaded"
+    document_id: int
+    revision_id: int
+    label: str
+    sha256: str
 
 
 @event_type
@@ -92,6 +114,12 @@ class ApprovalRejected(Event):
     record_id: str
     template_type: str
     reason: str
+class DocumentRevisionSubmitted(Event):
+    name = "core.document_revision.submitted"
+    document_id: int
+    revision_id: int
+    label: str
+    requires_approval: bool
 
 
 @event_type
@@ -103,3 +131,51 @@ class ApprovalCancelled(Event):
     record_id: str
     template_type: str
     reason: str
+class DocumentRevisionReleased(Event):
+    name = "core.document_revision.released"
+    document_id: int
+    revision_id: int
+    label: str
+    superseded_revision_id: int | None
+
+
+@event_type
+@dataclass(frozen=True)
+class DocumentRevisionObsoleted(Event):
+    name = "core.document_revision.obsoleted"
+    document_id: int
+    revision_id: int
+    label: str
+
+
+@event_type
+@dataclass(frozen=True)
+class DocumentAttached(Event):
+    name = "core.document.attached"
+    document_id: int
+    link_id: int
+    target: str  # the model's label, e.g. "mes_lite.part"
+    object_id: int
+
+
+@event_type
+@dataclass(frozen=True)
+class DocumentDetached(Event):
+    name = "core.document.detached"
+    document_id: int
+    link_id: int
+    target: str
+    object_id: int
+
+
+@event_type
+@dataclass(frozen=True)
+class DocumentReviewDue(Event):
+    """The released revision of a document is due for its periodic review (published once a day)."""
+
+    name = "core.document.review_due"
+    document_id: int
+    number: str
+    revision_id: int
+    owner_id: int
+    review_due_at: str  # ISO 8601, UTC

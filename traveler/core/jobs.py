@@ -96,3 +96,13 @@ def approvals_escalate() -> None:
     for tenant in Tenant.objects.filter(is_active=True):
         with tenant_context(tenant):
             escalate()
+@job("core.document_review_due", every=timedelta(hours=1))
+def document_review_due() -> None:
+    """Announce documents due for their periodic review (``core.document.review_due``), in each tenant,
+    once per document per day however often the job runs."""
+    from traveler.core.models import Tenant
+    from traveler.core.services.documents import documents_review_due
+
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            documents_review_due()

@@ -8,6 +8,7 @@ add_menu_item(MenuItem("core", "Companies", "core:company-list", "core.view_comp
 add_menu_item(MenuItem("core", "My approvals", "core:approval-inbox", "core.view_approvals", "Records", 5, "check"))
 add_menu_item(MenuItem("core", "Approval templates", "core:approvaltemplate-list", "core.manage_approval_templates",
                        "Administration", 35, "shield"))
+add_menu_item(MenuItem("core", "Documents", "core:document-list", "core.view_documents", "Records", 60, "document"))
 add_menu_item(MenuItem("core", "Users", "core:user-list", "core.view_user", "Administration", 10, "users"))
 add_menu_item(MenuItem("core", "Roles", "core:role-list", "core.view_role", "Administration", 20, "shield"))
 add_menu_item(MenuItem("core", "Modules", "core:module-list", "core.manage_modules", "Administration", 30, "toggle"))

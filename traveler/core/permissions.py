@@ -1,7 +1,17 @@
 """Permissions declared by the platform itself."""
 
 from traveler.core.registry import add_object_rule, declare_permissions
-from traveler.core.roles import ADMINS, ALL_STAFF, AUDITOR, CUSTOMER, READ_ALL
+from traveler.core.roles import (
+    ADMINS,
+    ALL_STAFF,
+    AUDITOR,
+    CUSTOMER,
+    DOCUMENT_CONTROLLER,
+    ENGINEERING,
+    QA_MANAGER,
+    READ_ALL,
+    TENANT_ADMIN,
+)
 
 declare_permissions(
     "core",
@@ -26,6 +36,12 @@ declare_permissions(
     ("core.respond_approvals", "Approve or reject as a named approver", (*ADMINS, *ALL_STAFF)),
     ("core.manage_approval_templates", "Manage approval templates", (*ADMINS, "qa_manager", "document_controller")),
     ("core.cancel_approvals", "Cancel other people's approval requests", (*ADMINS, "qa_manager")),
+    # Document control. Customers see no documents; ITAR and EAR documents also need export clearance.
+    ("core.view_documents", "View and download documents", READ_ALL),
+    ("core.manage_documents", "Create documents, upload and submit draft revisions, attach documents",
+     (*ADMINS, DOCUMENT_CONTROLLER, QA_MANAGER, ENGINEERING)),
+    ("core.release_documents", "Release and withdraw document revisions", (DOCUMENT_CONTROLLER, QA_MANAGER)),
+    ("core.set_export_clearance", "Clear users for export-controlled (ITAR, EAR) documents", (TENANT_ADMIN,)),
 )
 
 

@@ -4,7 +4,7 @@ Each installed module registers what it adds while Django starts (from its ``per
 ``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
 here names a module. The keys are fixed: permissions, menu, home pages, panels, event types and
 handlers, jobs and periodic jobs, object rules, guards, notification kinds, signable and approvable
-records, signature meanings and approval template types.
+records, signature meanings and approval template types, attachable models.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Panel:
     target: str
     title: str
     render: Callable[..., str]  # render(request, obj) -> HTML
-    permission: str | None = None
+    permission: str | tuple[str, ...] | None = None  # one permission, or several that are all needed
     order: int = 100
 
 
@@ -122,6 +122,8 @@ class Approvable:
     @property
     def key(self) -> str:
         return self.model._meta.label_lower
+
+
 # How a notification reaches its recipient: in the app (the bell and the list) or by e-mail.
 NOTIFICATION_CHANNELS: dict[str, str] = {"in_app": "In the app", "email": "E-mail"}
 
@@ -135,6 +137,20 @@ class NotificationKind:
     module: str
     description: str = ""
     default_channels: tuple[str, ...] = ("in_app", "email")  # for a user who chose nothing
+
+
+@dataclass(frozen=True)
+class Attachable:
+    """A model whose records accept documents (``register_attachable``)."""
+
+    model: type
+    panel_target: str  # the detail page that shows the record's documents, e.g. "mes_lite.part.detail"
+    permission: str  # who may see the record's documents panel, and (with core.manage_documents) attach
+    module: str
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower  # "mes_lite.part"
 
 
 @dataclass
@@ -155,6 +171,7 @@ class Registry:
     approvables: dict[str, Approvable] = field(default_factory=dict)  # by "app_label.model"
     approval_template_types: dict[str, str] = field(default_factory=dict)  # code -> label
     notification_kinds: dict[str, NotificationKind] = field(default_factory=dict)
+    attachables: dict[str, Attachable] = field(default_factory=dict)  # by model label ("mes_lite.part")
 
     def handlers_for(self, event_name: str) -> list[EventHandler]:
         return [h for h in self.event_handlers if h.matches(event_name)]
@@ -289,3 +306,29 @@ def declare_notification_kind(code: str, *, label: str, description: str = "",
         raise ValueError(f"notification kind {code!r} is already declared differently ({current.module})")
     registry.notification_kinds[code] = kind
     return kind
+
+def register_attachable(model: type, *, panel_target: str, permission: str) -> Attachable:
+    """Let documents be attached to records of ``model`` (a tenant-owned model of the caller's module).
+
+    The record's page ``panel_target`` gets a "Documents" panel listing the documents attached to it
+    that the user may see. ``permission`` is the one that lets a user see the record (the panel shows
+    only with it and ``core.view_documents``; attaching and detaching also need ``core.manage_documents``).
+    Attaching to a model nobody registered is refused.
+    """
+    module = _module_of(model)
+    spec = Attachable(model=model, panel_target=panel_target, permission=permission, module=module)
+    current = registry.attachables.get(spec.label)
+    if current is not None:
+        if current == spec:
+            return current
+        raise ValueError(f"{spec.label} is already registered as attachable by {current.module}")
+    registry.attachables[spec.label] = spec
+
+    def render(request, obj) -> str:
+        from traveler.core.ui.documents import attachments_panel
+
+        return attachments_panel(request, obj)
+
+    add_panel(Panel(module, panel_target, "Documents", render, permission=(permission, "core.view_documents"),
+                    order=80))
+    return spec

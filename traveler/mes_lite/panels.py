@@ -1,4 +1,5 @@
-"""MES Lite's panels on pages it does not own: a company's orders, and parts that need attention."""
+"""MES Lite's panels on pages it does not own (a company's orders, parts that need attention), and the
+models of its own that accept documents (a "Documents" panel on their pages)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from traveler.core.access import visible
-from traveler.core.registry import Panel, add_panel
+from traveler.core.registry import Panel, add_panel, register_attachable
 from traveler.mes_lite.choices import PartStatus
-from traveler.mes_lite.models import Order, Part
+from traveler.mes_lite.models import Order, Part, PartType, Step
 from traveler.mes_lite.ui.common import status_badge
 
 COMPANY_ORDERS_SHOWN = 10
@@ -46,3 +47,8 @@ add_panel(Panel("mes_lite", "core.company.detail", "Orders", _company_orders, pe
                 order=30))
 add_panel(Panel("mes_lite", "core.dashboard", "Parts that need attention", _parts_attention,
                 permission="mes_lite.view_transition", order=20))
+
+# Drawings and specifications on part types, work instructions on steps, certificates on parts.
+register_attachable(PartType, panel_target="mes_lite.parttype.detail", permission="mes_lite.view_parttype")
+register_attachable(Step, panel_target="mes_lite.step.detail", permission="mes_lite.view_process")
+register_attachable(Part, panel_target="mes_lite.part.detail", permission="mes_lite.view_part")

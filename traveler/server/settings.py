@@ -210,6 +210,41 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Uploaded files (document revisions) go through Django's storage API, under their SHA-256.
+# TRAVELER_FILE_STORAGE=local (default): a folder, TRAVELER_FILES_DIR (default .traveler/files).
+# TRAVELER_FILE_STORAGE=s3: an S3-compatible bucket through django-storages (pip install
+# "django-storages[s3]"), configured by the TRAVELER_S3_* variables below. See docs/documents.md.
+TRAVELER_FILES_DIR = os.environ.get("TRAVELER_FILES_DIR", str(BASE_DIR / ".traveler" / "files"))
+TRAVELER_FILE_STORAGE = os.environ.get("TRAVELER_FILE_STORAGE", "local")
+if TRAVELER_FILE_STORAGE == "s3":
+    _documents_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": os.environ.get("TRAVELER_S3_BUCKET", ""),
+        "endpoint_url": os.environ.get("TRAVELER_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("TRAVELER_S3_REGION") or None,
+        "access_key": os.environ.get("TRAVELER_S3_ACCESS_KEY") or None,
+        "secret_key": os.environ.get("TRAVELER_S3_SECRET_KEY") or None,
+        "location": os.environ.get("TRAVELER_S3_PREFIX", ""),
+        "default_acl": None, "querystring_auth": True, "file_overwrite": True,
+    }}
+elif TRAVELER_FILE_STORAGE == "local":
+    _documents_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                          "OPTIONS": {"location": TRAVELER_FILES_DIR, "directory_permissions_mode": 0o750,
+                                      "file_permissions_mode": 0o640}}
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"TRAVELER_FILE_STORAGE must be 'local' or 's3', not {TRAVELER_FILE_STORAGE!r}")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": TRAVELER_FILES_DIR}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": _documents_storage,
+}
+# The largest file one upload may carry, and the media types (detected from the content) accepted.
+TRAVELER_UPLOAD_MAX_BYTES = int(os.environ.get("TRAVELER_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
+TRAVELER_UPLOAD_MEDIA_TYPES = [t.strip() for t in os.environ.get(
+    "TRAVELER_UPLOAD_MEDIA_TYPES",
+    "application/pdf,image/png,image/jpeg,image/tiff,image/vnd.dxf,model/step,text/plain").split(",") if t.strip()]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "traveler.core.api.auth.TokenAuthentication",

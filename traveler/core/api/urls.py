@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from traveler.core.api import approvals, views
+from traveler.core.api import approvals, documents, views
 
 router = SimpleRouter()
 router.register("companies", views.CompanyViewSet, basename="company")
@@ -15,6 +15,9 @@ router.register("invitations", views.InvitationViewSet, basename="invitation")
 router.register("signatures", approvals.SignatureViewSet, basename="signature")
 router.register("approval-templates", approvals.ApprovalTemplateViewSet, basename="approvaltemplate")
 router.register("approval-requests", approvals.ApprovalRequestViewSet, basename="approvalrequest")
+router.register("document-types", documents.DocumentTypeViewSet, basename="documenttype")
+router.register("documents", documents.DocumentViewSet, basename="document")
+router.register("document-revisions", documents.DocumentRevisionViewSet, basename="documentrevision")
 
 urlpatterns = [
     path("me/", views.me, name="me"),

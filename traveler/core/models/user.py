@@ -98,6 +98,9 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # May see and download ITAR and EAR documents of this tenant; set by a Tenant Admin with a reason
+    # (services.users.member_set_export_clearance), so the history shows who cleared whom and why.
+    export_cleared = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="core_membership_unique")]

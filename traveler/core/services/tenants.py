@@ -27,6 +27,9 @@ def tenant_create(*, name: str, slug: str, disabled_modules: tuple[str, ...] = (
                     enabled = module.default_enabled and module.label not in disabled_modules
                     TenantModule.objects.create(tenant=tenant, module=module.label, enabled=enabled)
         roles_sync(tenant)
+        from traveler.core.services.documents import document_types_seed
+
+        document_types_seed(tenant)
     return tenant
 
 

@@ -292,6 +292,27 @@ def member_set_active(*, membership: Membership, active: bool, reason: str | Non
     return membership
 
 
+def member_set_export_clearance(*, membership: Membership, cleared: bool, reason: str) -> Membership:
+    """Clear a member for export-controlled (ITAR, EAR) documents, or withdraw it. The reason is
+    required: the history shows who changed it, when and why."""
+    if not (reason or "").strip():
+        raise InvalidInput("Give a reason: export clearance changes are kept in the history.",
+                           fields={"reason": ["required"]})
+    actor = current_actor()
+    if actor is not None and actor.pk == membership.user_id:
+        raise InvalidInput("You cannot change your own export clearance; ask another Tenant Admin.",
+                           fields={"export_cleared": ["your own"]})
+    if membership.export_cleared == cleared:
+        return membership
+    with transaction.atomic(), audit_reason(reason.strip()):
+        Membership.objects.filter(pk=membership.pk).update(export_cleared=cleared)
+        membership.export_cleared = cleared
+        from traveler.core.events import UserExportClearanceChanged
+
+        publish(UserExportClearanceChanged(user_id=membership.user_id, export_cleared=cleared))
+    return membership
+
+
 def member_password_reset(*, membership: Membership) -> None:
     """An administrator e-mails a member a link that sets a new password."""
     from traveler.core.services.auth import password_reset_send

@@ -8,7 +8,17 @@ import uuid
 from django.utils.text import slugify
 from rest_framework.test import APIClient
 
-from traveler.core.models import ApprovalRequest, ApprovalTemplate, Company, Membership, Tenant, User
+from traveler.core.models import (
+    ApprovalRequest,
+    ApprovalTemplate,
+    Company,
+    Document,
+    DocumentRevision,
+    DocumentType,
+    Membership,
+    Tenant,
+    User,
+)
 from traveler.core.services.auth import token_issue
 from traveler.core.services.tenants import tenant_create
 from traveler.core.services.users import member_add
@@ -89,3 +99,61 @@ def _approval_request(tenant: Tenant) -> ApprovalRequest:
             "order": template.order, "sla_days": template.sla_days, "record_type": ContentType.objects.get_for_model(Company),
             "record_id": str(company.pk), "record_label": str(company), "record_version": company.version,
             "requested_by": requester})
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
+
+
+def document_type(tenant: Tenant, code: str = "RPT") -> DocumentType:
+    with tenant_context(tenant):
+        return DocumentType.objects.get(code=code)
+
+
+def make_document(tenant: Tenant, *, by: User | None = None, code: str = "RPT", title: str | None = None,
+                  classification: str = "internal") -> Document:
+    from traveler.core.services.documents import document_create
+
+    by = by or make_member(tenant, roles=["document_controller"])
+    with tenant_context(tenant, actor=by):
+        return document_create(data={"document_type": DocumentType.objects.get(code=code),
+                                     "title": title or f"Document {next(_n)}", "classification": classification})
+
+
+def make_revision(tenant: Tenant, document: Document, *, by: User | None = None, content: bytes = PDF,
+                  name: str = "file.pdf", release: bool = False) -> DocumentRevision:
+    import io
+
+    from traveler.core.services.documents import (
+        document_revision_release,
+        document_revision_submit,
+        document_revision_upload,
+    )
+
+    by = by or make_member(tenant, roles=["document_controller"])
+    with tenant_context(tenant, actor=by):
+        rev = document_revision_upload(document=document, content=io.BytesIO(content + uuid.uuid4().hex.encode()),
+                                       original_name=name)
+        if release:
+            document_revision_submit(revision=rev)
+            document_revision_release(revision=rev, approved=True)
+            rev.refresh_from_db()
+    return rev
+
+
+@record_factory(Document)
+def _document(tenant: Tenant) -> Document:
+    return make_document(tenant)
+
+
+@record_factory(DocumentType)
+def _document_type(tenant: Tenant) -> DocumentType:
+    from traveler.core.services.records import record_create
+
+    with tenant_context(tenant):
+        code = f"T{next(_n)}"
+        return record_create(DocumentType, data={"code": code, "name": f"Type {code}",
+                                                 "numbering_pattern": code + "-{seq:03d}"})
+
+
+@record_factory(DocumentRevision)
+def _document_revision(tenant: Tenant) -> DocumentRevision:
+    return make_revision(tenant, make_document(tenant))

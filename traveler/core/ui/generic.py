@@ -83,7 +83,8 @@ def panels_for(request, target: str, obj=None) -> list[dict]:
     on = enabled_modules(request.tenant)
     out = []
     for panel in registry.panels.get(target, ()):
-        if panel.module not in on or (panel.permission and not request.access.has(panel.permission)):
+        needed = (panel.permission,) if isinstance(panel.permission, str) else panel.permission or ()
+        if panel.module not in on or not all(request.access.has(p) for p in needed):
             continue
         try:
             html = mark_safe(panel.render(request, obj))  # a panel's contract is to return HTML

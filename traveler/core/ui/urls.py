@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from traveler.core.ui import account, approvals, companies, roles, system, tokens, users, views
+from traveler.core.ui import account, approvals, companies, documents, roles, system, tokens, users, views
 
 app_name = "core"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("signout/", views.signout, name="signout"),
     path("tenant/switch/", views.tenant_switch, name="tenant-switch"),
     *companies.urlpatterns,
+    *documents.urlpatterns,
     *users.urlpatterns,
     *roles.urlpatterns,
     *system.urlpatterns,

@@ -99,6 +99,7 @@ class UserDetail(ShellView):
         return render(self.request, "core/user_detail.html", {
             "m": m, "roles": member_roles(m), "form": form, "can_manage": can_manage and not denial,
             "denial": denial, "added": format_datetime(m.created_at),
+            "can_clear": access.has("core.set_export_clearance") and not m.is_pending and m.user_id != user.pk,
         }, status=status)
 
     def get(self, request, pk):

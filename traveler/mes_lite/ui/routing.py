@@ -20,6 +20,7 @@ from traveler.core.ui.generic import (
     ShellView,
     add_service_error,
     error_page,
+    panels_for,
     record_urls,
 )
 from traveler.mes_lite.choices import ProcessStatus
@@ -125,8 +126,11 @@ class ProcessDetail(RecordDetailView):
             return context
         access = self.request.access
         editable = obj.is_editable and obj.archived_at is None
+        route = _route(obj)
+        for r in route:  # what other modules show on a step (its documents, ...)
+            r["panels"] = panels_for(self.request, "mes_lite.step.detail", r["step"])
         context.update({
-            "route": _route(obj),
+            "route": route,
             "editable": editable,
             "can_edit": editable and access.has("mes_lite.change_process"),
             "can_release": editable and access.has("mes_lite.release_process"),

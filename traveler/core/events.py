@@ -69,6 +69,10 @@ class ApprovalRequested(Event):
     record_type: str  # "<app_label>.<model>"
     record_id: str
     template_type: str
+
+
+@event_type
+@dataclass(frozen=True)
 class UserExportClearanceChanged(Event):
     name = "core.user.export_clearance_changed"
     user_id: int
@@ -97,6 +101,10 @@ class ApprovalApproved(Event):
     record_type: str
     record_id: str
     template_type: str
+
+
+@event_type
+@dataclass(frozen=True)
 class DocumentRevisionUploaded(Event):
     name = "core.document_revision.uploaded"
     document_id: int
@@ -114,6 +122,10 @@ class ApprovalRejected(Event):
     record_id: str
     template_type: str
     reason: str
+
+
+@event_type
+@dataclass(frozen=True)
 class DocumentRevisionSubmitted(Event):
     name = "core.document_revision.submitted"
     document_id: int
@@ -131,6 +143,10 @@ class ApprovalCancelled(Event):
     record_id: str
     template_type: str
     reason: str
+
+
+@event_type
+@dataclass(frozen=True)
 class DocumentRevisionReleased(Event):
     name = "core.document_revision.released"
     document_id: int

@@ -96,6 +96,8 @@ def approvals_escalate() -> None:
     for tenant in Tenant.objects.filter(is_active=True):
         with tenant_context(tenant):
             escalate()
+
+
 @job("core.document_review_due", every=timedelta(hours=1))
 def document_review_due() -> None:
     """Announce documents due for their periodic review (``core.document.review_due``), in each tenant,

@@ -7,6 +7,8 @@
   HMAC-SHA256 over (tenant, actor, backend pid) keyed by a secret kept in the owner-only table
   ``traveler_context_key``; ``traveler_current_tenant()`` / ``traveler_current_actor()`` verify it;
 * row-level-security policies on every table with a ``tenant_id`` column;
+* frozen rows (a model's ``frozen_columns`` once its ``state`` is one of ``frozen_states``: a released
+  document revision's file) and append-only tables (``append_only = True``), refused by triggers;
 * two narrow SECURITY DEFINER functions for the flows that start before a tenant is known: the job
   worker's claim and the API token look-up;
 * the privileges of the application role: read/write on the tables, read-only on the history, no

@@ -117,3 +117,37 @@ def approval_record_pdf(*, req, state, current_version: int | None, tenant: str,
     signature_block(pdf, sigs, title="Responses (electronic signatures)")
     pdf.alias_nb_pages()
     return pdf.output_bytes()
+
+
+def document_cover_pdf(*, document, revisions: list[dict], tenant: str, printed_by: str) -> bytes:
+    """A document's cover sheet: its identity, classification, the released revision and its file's
+    SHA-256, the revision history, and every revision's signatures."""
+    from traveler.core.services.signatures import format_signed_at
+
+    pdf = RecordPdf(title=f"{document.number} cover sheet", tenant=tenant, printed_by=printed_by)
+    if document.is_export_controlled:
+        pdf.line_text(f"{document.get_classification_display().upper()}: share only with export-cleared persons.",
+                      size=10, bold=True)
+        pdf.ln(1)
+    pdf.heading(f"{document.number}  {document.title}")
+    released = document.released_revision
+    pdf.fields([
+        ("Type", document.document_type.name),
+        ("Classification", document.get_classification_display()),
+        ("Owner", document.owner.full_name),
+        ("Released revision", f"{released.label}, {format_signed_at(released.released_at)}" if released else "none"),
+        ("File", f"{released.original_name} ({released.media_type}, {released.size} bytes)" if released else None),
+        ("SHA-256", released.sha256 if released else None),
+        ("Review due", document.review_due_at.date().isoformat() if document.review_due_at else None),
+    ])
+    pdf.ln(2)
+    pdf.heading("Revisions", 12)
+    for row in revisions:
+        r = row["r"]
+        when = format_signed_at(r.released_at) if r.released_at else "not released"
+        pdf.line_text(f"Rev. {r.label} - {r.get_state_display()} - {when} - {r.change_description or 'no description'}")
+    for row in revisions:
+        if row.get("signatures"):
+            signature_block(pdf, row["signatures"], title=f"Signatures of revision {row['r'].label}")
+    pdf.alias_nb_pages()
+    return pdf.output_bytes()

@@ -15,3 +15,21 @@ for _code, _label in (
     ("training_certificate", "Training certificate"),
 ):
     declare_approval_template_type(_code, _label)
+
+
+def _revision_page(revision) -> str:
+    from django.urls import reverse
+
+    return reverse("core:document-detail", args=[revision.document_id])
+
+
+def _register_documents() -> None:
+    from traveler.core.models import DocumentRevision
+    from traveler.core.registry import Approvable, register_approvable
+
+    # A revision is what approvers sign: its row holds the file's SHA-256, so the signature binds the file.
+    register_approvable(Approvable(model=DocumentRevision, module="core", permission="core.manage_documents",
+                                   template_types=("document_release",), detail_url=_revision_page))
+
+
+_register_documents()

@@ -60,7 +60,8 @@ class RevisionState(models.TextChoices):
 # The allowed transitions of a revision, in one table; one service per transition.
 REVISION_TRANSITIONS: dict[str, tuple[str, ...]] = {
     RevisionState.DRAFT: (RevisionState.IN_REVIEW, RevisionState.OBSOLETE),
-    RevisionState.IN_REVIEW: (RevisionState.RELEASED, RevisionState.OBSOLETE),
+    # Back to draft when its approval is rejected or cancelled: the author corrects it and submits again.
+    RevisionState.IN_REVIEW: (RevisionState.RELEASED, RevisionState.DRAFT, RevisionState.OBSOLETE),
     RevisionState.RELEASED: (RevisionState.SUPERSEDED, RevisionState.OBSOLETE),
     RevisionState.SUPERSEDED: (),
     RevisionState.OBSOLETE: (),
@@ -82,6 +83,9 @@ class DocumentType(TenantModel):
     name = models.CharField(max_length=100)
     numbering_pattern = models.CharField(max_length=60)
     requires_approval = models.BooleanField(default=False)
+    approval_template = models.ForeignKey(
+        "core.ApprovalTemplate", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The approval a revision of this type goes through when submitted (requires approval).")
     review_months = models.PositiveIntegerField(default=0, help_text="0: no periodic review.")
 
     class Meta:

@@ -126,9 +126,13 @@ def _may_respond(user: User) -> bool:
     return access_for(user, current_tenant()).has(RESPOND_PERMISSION)
 
 
-def _template_approvers(template: ApprovalTemplate) -> list[dict]:
+def _template_approvers(template: ApprovalTemplate, requester: User | None = None) -> list[dict]:
+    """The template's default approvers as users; a role stands for its active members other than
+    the requester (who approves their own request only when named, and the template allows it)."""
     out: list[dict] = []
-    seen: set[int] = set()
+    seen: set[int] = {requester.pk} if requester is not None else set()
+    named = {a.user_id for a in template.approvers.filter(archived_at__isnull=True, user__isnull=False)}
+    seen -= named
     for a in template.approvers.filter(archived_at__isnull=True).select_related("user", "role"):
         if a.user_id:
             users = [a.user]
@@ -173,7 +177,7 @@ def approval_request_create(*, record, template: ApprovalTemplate, requested_by:
             "record_label": str(record)[:300], "record_version": getattr(record, "version", 1) or 1,
             "requested_by": requested_by, "notes": notes or "",
         })
-        _set_approvers(req, approvers if approvers is not None else _template_approvers(template))
+        _set_approvers(req, approvers if approvers is not None else _template_approvers(template, requested_by))
         if start:
             req = approval_request_start(request=req)
     return req
@@ -488,3 +492,23 @@ def role_by_code(code: str) -> Role:
         return Role.objects.get(code=code)
     except Role.DoesNotExist:
         raise InvalidInput(f"No role {code!r}.", fields={"role": ["unknown"]}) from None
+
+
+# ---------- defaults ----------
+
+DOCUMENT_RELEASE_TEMPLATE = "Document release"
+
+
+def approval_templates_seed(tenant) -> ApprovalTemplate:
+    """The tenant's default document release template (every Document Controller, all required,
+    5 days), created once; administrators may change it afterwards. Returns it."""
+    from traveler.core.tenancy import tenant_context
+
+    with tenant_context(tenant), transaction.atomic():
+        template = ApprovalTemplate.objects.filter(name=DOCUMENT_RELEASE_TEMPLATE).first()
+        if template is None:
+            template = approval_template_create(
+                data={"name": DOCUMENT_RELEASE_TEMPLATE, "template_type": "document_release", "sla_days": 5,
+                      "description": "Release of a controlled document revision."},
+                approvers=[{"role": Role.objects.get(code="document_controller"), "required": True}])
+    return template

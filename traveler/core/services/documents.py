@@ -72,13 +72,21 @@ DEFAULT_DOCUMENT_TYPES: tuple[DocumentTypeSpec, ...] = (
 
 
 def document_types_seed(tenant: Tenant) -> int:
-    """Create the default document types a tenant lacks (by code). Idempotent; returns how many were added."""
+    """Create the default document types a tenant lacks (by code), those that require approval going
+    through the tenant's default release template. Idempotent; returns how many were added."""
+    from traveler.core.services.approvals import approval_templates_seed
+
+    template = approval_templates_seed(tenant)
     with tenant_context(tenant), transaction.atomic():
         have = set(DocumentType.objects.values_list("code", flat=True))
         new = [DocumentType(code=t.code, name=t.name, numbering_pattern=t.numbering_pattern,
-                            requires_approval=t.requires_approval, review_months=t.review_months)
+                            requires_approval=t.requires_approval, review_months=t.review_months,
+                            approval_template=template if t.requires_approval else None)
                for t in DEFAULT_DOCUMENT_TYPES if t.code not in have]
         DocumentType.objects.bulk_create(new)
+        # Types seeded before approvals existed get the default template.
+        DocumentType.objects.filter(requires_approval=True, approval_template__isnull=True).update(
+            approval_template=template)
     return len(new)
 
 
@@ -224,13 +232,36 @@ def _transition(revision: DocumentRevision, target: str) -> DocumentRevision:
 def document_revision_submit(*, revision: DocumentRevision, reason: str | None = None) -> DocumentRevision:
     """Draft -> in review: the file is final for this revision; it awaits release (and approval, when
     the document's type requires one)."""
+    actor = _actor()
     with transaction.atomic(), audit_reason(reason):
         rev = _transition(revision, RevisionState.IN_REVIEW)
+        doc_type = rev.document.document_type
+        if doc_type.requires_approval and (doc_type.approval_template is None or doc_type.approval_template.is_archived):
+            raise Conflict(f"{doc_type.name} documents require approval but the type names no active approval "
+                           "template: an administrator sets one on the document type.",
+                           fields={"approval_template": ["required"]})
         DocumentRevision.objects.filter(pk=rev.pk).update(
             state=RevisionState.IN_REVIEW, submitted_at=timezone.now(), version=F("version") + 1,
             updated_at=timezone.now())
         publish(DocumentRevisionSubmitted(document_id=rev.document_id, revision_id=rev.pk, label=rev.label,
-                                          requires_approval=rev.document.document_type.requires_approval))
+                                          requires_approval=doc_type.requires_approval))
+        if doc_type.requires_approval:
+            # approval: the revision is released by the handler of core.approval.approved (core/handlers.py).
+            from traveler.core.services.approvals import approval_request_create
+
+            rev.refresh_from_db()
+            approval_request_create(record=rev, template=doc_type.approval_template, requested_by=actor,
+                                    notes=reason or rev.change_description or "")
+    revision.refresh_from_db()
+    return revision
+
+
+def document_revision_return(*, revision: DocumentRevision, reason: str) -> DocumentRevision:
+    """In review -> draft: its approval was rejected or cancelled; the author corrects and submits again."""
+    with transaction.atomic(), audit_reason(reason):
+        rev = _transition(revision, RevisionState.DRAFT)
+        DocumentRevision.objects.filter(pk=rev.pk).update(
+            state=RevisionState.DRAFT, submitted_at=None, version=F("version") + 1, updated_at=timezone.now())
     revision.refresh_from_db()
     return revision
 

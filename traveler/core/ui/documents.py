@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from traveler.core.access import check, visible
 from traveler.core.errors import NotFound, TravelerError
 from traveler.core.files_http import revision_file_response
-from traveler.core.models import Document, DocumentDownload, DocumentType, Membership, User
+from traveler.core.models import Document, DocumentDownload, DocumentRevision, DocumentType, Membership, User
 from traveler.core.models.documents import OPEN_STATES, RevisionState
 from traveler.core.registry import registry
 from traveler.core.selectors import (
@@ -171,6 +171,7 @@ class DocumentDetail(_DocumentPage, RecordDetailView):
         downloads = (DocumentDownload.objects.filter(revision__document=obj).select_related("revision", "user")
                      [:DOWNLOADS_SHOWN])
         can_manage = access.has(MANAGE) and obj.archived_at is None
+        context["signed_revisions"] = revision_signatures(revisions)
         context.update({
             "revisions": rows, "open_revision": open_rev, "released": obj.released_revision,
             "links": attachment_rows(self.request, obj),
@@ -181,6 +182,44 @@ class DocumentDetail(_DocumentPage, RecordDetailView):
             "review_due": obj.review_due_at is not None and obj.review_due_at <= timezone.now(),
         })
         return context
+
+
+class DocumentCover(_DocumentPage, RecordDetailView):
+    """The cover sheet PDF: identity, released revision and its SHA-256, revisions, signatures."""
+
+    def get(self, request, *args, **kwargs):
+        from django.http import HttpResponse
+
+        from traveler.core.pdf import document_cover_pdf
+        from traveler.core.services.signatures import manifestations
+
+        document = self.get_object()
+        revisions = list(document.revisions.order_by("-id"))
+        rows = [{"r": r, "signatures": manifestations(r)} for r in revisions]
+        body = document_cover_pdf(document=document, revisions=rows, tenant=request.tenant.name,
+                                  printed_by=request.user.full_name)
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{document.number}-cover.pdf"'
+        return response
+
+
+def revision_signatures(revisions) -> list[dict]:
+    """Each revision's signatures (their manifestation) and approval requests, newest revision first."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from traveler.core.models import ApprovalRequest
+    from traveler.core.services.signatures import manifestations
+
+    ct = ContentType.objects.get_for_model(DocumentRevision)
+    requests: dict[str, list] = {}
+    for req in ApprovalRequest.objects.filter(record_type=ct, record_id__in=[str(r.pk) for r in revisions]).order_by("-id"):
+        requests.setdefault(req.record_id, []).append(req)
+    rows = []
+    for r in revisions:
+        sigs = manifestations(r)
+        if sigs or requests.get(str(r.pk)):
+            rows.append({"r": r, "signatures": sigs, "requests": requests.get(str(r.pk), [])})
+    return rows
 
 
 def attachment_rows(request, document) -> list[dict]:
@@ -376,6 +415,7 @@ urlpatterns = [
     *record_urls("documents/", Document, list=DocumentList, detail=DocumentDetail, form=DocumentEdit,
                  archive=DocumentArchive, restore=DocumentRestore, history=DocumentHistory),
     path("documents/<int:pk>/upload/", RevisionUpload.as_view(), name="document-upload"),
+    path("documents/<int:pk>/cover.pdf", DocumentCover.as_view(), name="document-cover"),
     path("documents/attach/", DocumentAttach.as_view(), name="document-attach"),
     path("documents/<int:pk>/links/<int:link_pk>/detach/", DocumentDetach.as_view(), name="document-detach"),
     *[path(f"documents/revisions/<int:pk>/{t}/", RevisionTransition.as_view(), {"transition": t},

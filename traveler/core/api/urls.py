@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from traveler.core.api import views
+from traveler.core.api import notifications, views
 
 router = SimpleRouter()
 router.register("companies", views.CompanyViewSet, basename="company")
@@ -12,6 +12,9 @@ router.register("jobs", views.JobViewSet, basename="job")
 router.register("events", views.EventViewSet, basename="event")
 router.register("tokens", views.TokenViewSet, basename="token")
 router.register("invitations", views.InvitationViewSet, basename="invitation")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
+router.register("notification-preferences", notifications.NotificationPreferenceViewSet,
+                basename="notification-preference")
 
 urlpatterns = [
     path("me/", views.me, name="me"),

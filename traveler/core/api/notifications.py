@@ -133,15 +133,18 @@ class NotificationPreferenceViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=NotificationPreferenceSerializer(many=True))
     def list(self, request):
+        """Every kind of notification of the modules on for this tenant, with your channels."""
         return Response(NotificationPreferenceSerializer(self._rows(request), many=True).data)
 
     @extend_schema(parameters=[KIND_PARAMETER], responses=NotificationPreferenceSerializer)
     def retrieve(self, request, kind=None):
+        """One kind, with your channels."""
         return Response(NotificationPreferenceSerializer(self._row(request, kind)).data)
 
     @extend_schema(parameters=[KIND_PARAMETER], request=NotificationPreferenceInput,
                    responses=NotificationPreferenceSerializer)
     def partial_update(self, request, kind=None):
+        """Change your channels for one kind; the channels you leave out stay as they are."""
         self._row(request, kind)
         ser = NotificationPreferenceInput(data=request.data)
         ser.is_valid(raise_exception=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from traveler.core.ui import account, companies, roles, system, tokens, users, views
+from traveler.core.ui import account, companies, notifications, roles, system, tokens, users, views
 
 app_name = "core"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     *system.urlpatterns,
     *tokens.urlpatterns,
     *account.urlpatterns,
+    *notifications.urlpatterns,
 ]

@@ -257,7 +257,9 @@ def test_mark_read_one_and_all(tenant, people):
         assert [n.pk for n in notification_list_for_user(a)] == [n3.pk, n1.pk, n2.pk]
         with pytest.raises(NotFound):
             notification_mark_read(user=a, notification_id=theirs.pk)
-        assert notifications_mark_all_read(user=a) == 2
+        notification_mark_read(user=a, notification_id=n1.pk)  # read later than n2, yet older: after it
+        assert [n.pk for n in notification_list_for_user(a)] == [n3.pk, n2.pk, n1.pk]
+        assert notifications_mark_all_read(user=a) == 1
         assert notification_unread_count(a) == 0 and notification_unread_count(b) == 1
 
 

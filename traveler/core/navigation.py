@@ -13,6 +13,7 @@ add_menu_item(MenuItem("core", "Users", "core:user-list", "core.view_user", "Adm
 add_menu_item(MenuItem("core", "Roles", "core:role-list", "core.view_role", "Administration", 20, "shield"))
 add_menu_item(MenuItem("core", "Modules", "core:module-list", "core.manage_modules", "Administration", 30, "toggle"))
 add_menu_item(MenuItem("core", "Jobs", "core:job-list", "core.view_jobs", "Administration", 40, "queue"))
+add_menu_item(MenuItem("core", "Notifications", "core:notification-list", None, "Account", 5, "bell"))
 add_menu_item(MenuItem("core", "API tokens", "core:token-list", None, "Account", 10, "key"))
 add_menu_item(MenuItem("core", "Change password", "core:password-change", None, "Account", 20, "lock"))
 

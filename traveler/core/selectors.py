@@ -8,7 +8,7 @@ Export clearance is a fact about a person, so no role bypasses it, System Admin 
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from traveler.core.access import Access
 from traveler.core.errors import NotFound
@@ -31,7 +31,8 @@ def notification_list_for_user(user: User, *, unread: bool | None = None) -> Que
     qs = Notification.objects.filter(recipient=user, in_app=True)
     if unread is not None:
         qs = qs.filter(read_at__isnull=unread)
-    return qs.order_by(F("read_at").desc(nulls_first=True), "-created_at", "-id")
+    unread_first = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField()).desc()
+    return qs.order_by(unread_first, "-created_at", "-id")
 
 
 def notification_unread_count(user: User) -> int:

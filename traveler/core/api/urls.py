@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from traveler.core.api import approvals, documents, views
+from traveler.core.api import approvals, documents, notifications, views
 
 router = SimpleRouter()
 router.register("companies", views.CompanyViewSet, basename="company")
@@ -18,6 +18,9 @@ router.register("approval-requests", approvals.ApprovalRequestViewSet, basename=
 router.register("document-types", documents.DocumentTypeViewSet, basename="documenttype")
 router.register("documents", documents.DocumentViewSet, basename="document")
 router.register("document-revisions", documents.DocumentRevisionViewSet, basename="documentrevision")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
+router.register("notification-preferences", notifications.NotificationPreferenceViewSet,
+                basename="notification-preference")
 
 urlpatterns = [
     path("me/", views.me, name="me"),

@@ -257,7 +257,9 @@ def test_mark_read_one_and_all(tenant, people):
         assert [n.pk for n in notification_list_for_user(a)] == [n3.pk, n1.pk, n2.pk]
         with pytest.raises(NotFound):
             notification_mark_read(user=a, notification_id=theirs.pk)
-        assert notifications_mark_all_read(user=a) == 2
+        notification_mark_read(user=a, notification_id=n1.pk)  # read later than n2, yet older: after it
+        assert [n.pk for n in notification_list_for_user(a)] == [n3.pk, n2.pk, n1.pk]
+        assert notifications_mark_all_read(user=a) == 1
         assert notification_unread_count(a) == 0 and notification_unread_count(b) == 1
 
 
@@ -298,3 +300,60 @@ def test_preference_set_validates_and_updates(tenant, people):
         row = next(r for r in notification_preferences_for_user(a, tenant) if r["kind"].code == KIND)
         assert row["channels"] == {"in_app": {"enabled": True, "default": True},
                                    "email": {"enabled": False, "default": True}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_notices_with_one_key_make_one(tenant):
+    """Two transactions notify one user with one dedupe key at once, on two connections: the second
+    waits on the first's row, then skips it; one notice and one e-mail job stay. (The first holds its
+    transaction open until PostgreSQL shows the second blocked by it.)"""
+    import threading
+    import time
+
+    from django.db import connection
+
+    user = make_member(tenant, roles=["qa_manager"])
+    first_made = threading.Event()
+    results: dict[str, object] = {}
+
+    def first():
+        try:
+            with tenant_context(tenant), transaction.atomic():
+                results["first"] = len(notify(recipients=[user], kind=KIND, title="Approve", dedupe_key="race:1"))
+                first_made.set()
+                deadline = time.monotonic() + 10
+                with connection.cursor() as cur:
+                    while time.monotonic() < deadline:
+                        cur.execute("SELECT pg_stat_clear_snapshot()")
+                        cur.execute("SELECT count(*) FROM pg_stat_activity "
+                                    "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")
+                        if cur.fetchone()[0]:
+                            results["seen_waiting"] = True
+                            break
+                        time.sleep(0.02)
+        except Exception as exc:  # reported below, not lost in the thread
+            results["first"] = exc
+        finally:
+            first_made.set()
+            connection.close()
+
+    def second():
+        try:
+            first_made.wait(10)
+            with tenant_context(tenant), transaction.atomic():
+                results["second"] = len(notify(recipients=[user], kind=KIND, title="Approve", dedupe_key="race:1"))
+        except Exception as exc:
+            results["second"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    assert results == {"first": 1, "second": 0, "seen_waiting": True}, results
+    with tenant_context(tenant):
+        (n,) = Notification.objects.filter(recipient=user, dedupe_key="race:1")
+        assert list(Job.objects.filter(name=EMAIL_JOB, args__notification_id=n.pk).values_list("id", flat=True))

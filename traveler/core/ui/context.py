@@ -1,4 +1,5 @@
-"""What every page's shell needs: the navigation, filtered by permission and module switch."""
+"""What every page's shell needs: the navigation, filtered by permission and module switch, and the
+bell's count of unread notifications."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from django.urls import NoReverseMatch, reverse
 
 from traveler.core.registry import registry
 from traveler.core.roles import SEEDED_ROLES
+from traveler.core.selectors import notification_unread_count
 from traveler.core.services.auth import tenants_for
 from traveler.core.services.tenants import enabled_modules, module_enabled
+from traveler.core.tenancy import current_tenant_or_none
 
 ROLE_ORDER = {spec.code: i for i, spec in enumerate(SEEDED_ROLES)}
 
@@ -68,9 +71,13 @@ def shell(request) -> dict:
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return {}
+    tenant = getattr(request, "tenant", None)
     return {
         "nav": navigation(request),
-        "current_tenant": getattr(request, "tenant", None),
+        "current_tenant": tenant,
         "user_tenants": tenants_for(user),
         "access": getattr(request, "access", None),
+        # The bell: only inside a tenant, whose member the user is (notifications are the tenant's).
+        "notifications_unread": (notification_unread_count(user)
+                                 if tenant is not None and current_tenant_or_none() == tenant else None),
     }

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from traveler.core.ui import account, approvals, companies, documents, roles, system, tokens, users, views
+from traveler.core.ui import (
+    account,
+    approvals,
+    companies,
+    documents,
+    notifications,
+    roles,
+    system,
+    tokens,
+    users,
+    views,
+)
 
 app_name = "core"
 
@@ -19,4 +30,5 @@ urlpatterns = [
     *tokens.urlpatterns,
     *account.urlpatterns,
     *approvals.urlpatterns,
+    *notifications.urlpatterns,
 ]

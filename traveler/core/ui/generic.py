@@ -94,6 +94,29 @@ def panels_for(request, target: str, obj=None) -> list[dict]:
     return out
 
 
+def record_page_url(record, access) -> str | None:
+    """The detail page of ``record`` when this user may open it, else None.
+
+    The page is the record's ``get_absolute_url()`` when its model has one, else the page that
+    ``record_urls`` names ``<app>:<model>-detail``; the user needs ``<app>.view_<model>`` and, for a
+    customer, the record must be one of theirs.
+    """
+    opts = record._meta
+    if not access.has(f"{opts.app_label}.view_{opts.model_name}"):
+        return None
+    if hasattr(record, "get_absolute_url"):
+        url = record.get_absolute_url()
+    else:
+        try:
+            url = reverse(f"{opts.app_label}:{opts.model_name}-detail", args=[record.pk])
+        except NoReverseMatch:
+            return None
+    # Only a customer's rows are narrowed by role type: staff need no query to know they see it.
+    if access.is_customer and not visible(type(record)._default_manager.filter(pk=record.pk), access).exists():
+        return None
+    return url
+
+
 class ShellView(View):
     """A signed-in page inside a tenant, guarded by one permission (``permission``; None: any member)."""
 
@@ -274,10 +297,19 @@ class RecordDetailView(RecordView):
     def panel_target(self) -> str:
         return f"{self.opts.app_label}.{self.opts.model_name}.detail"
 
+    def related_url(self, obj, name: str) -> str | None:
+        """The page of the record that the foreign key ``name`` points to, when the user may open it."""
+        field = model_field(self.model, name)
+        if not isinstance(field, ForeignKey):
+            return None
+        related = getattr(obj, name, None)
+        return record_page_url(related, self.request.access) if related is not None else None
+
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
         def rows(names):
-            return [{"label": field_label(self.model, n), "value": display_value(obj, n), "name": n} for n in names]
+            return [{"label": field_label(self.model, n), "value": display_value(obj, n), "name": n,
+                     "url": self.related_url(obj, n)} for n in names]
 
         return self.render({"object": obj, "fields": rows(self.get_fields()), "record_fields": rows(self.record_fields),
                             "panels": panels_for(request, self.panel_target(), obj)})

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.utils.text import capfirst
 
 from traveler.core.models import History, User
@@ -66,6 +67,22 @@ def display_value(obj, name: str) -> str:
     if callable(value) and not hasattr(value, "_meta"):
         value = value()
     return format_value(value)
+
+
+# Values shown whole on one line in a table: a date broken after its first hyphen, or a serial
+# number over two lines, is misread on the floor. Longer text wraps, inside a minimum width.
+_ONE_LINE_FIELDS = (models.DateField, models.TimeField, models.IntegerField, models.DecimalField,
+                    models.FloatField, models.BooleanField)
+TOKEN_LENGTH = 40
+
+
+def keeps_together(field, values: list[str]) -> bool:
+    """Whether a table column shows on one line: dates, numbers and choices always; otherwise when
+    every value is a single token (an id, a serial number, a part number) of at most 40 characters."""
+    if field is not None and (isinstance(field, _ONE_LINE_FIELDS) or getattr(field, "choices", None)):
+        return True
+    shown = [v for v in values if v and v != EMPTY]
+    return bool(shown) and all(len(v) <= TOKEN_LENGTH and not any(c.isspace() for c in v) for v in shown)
 
 
 def _by_column(model) -> dict:

@@ -48,7 +48,14 @@ from traveler.core.models import History
 from traveler.core.registry import registry
 from traveler.core.services.records import record_archive, record_create, record_restore, record_update
 from traveler.core.services.tenants import enabled_modules
-from traveler.core.ui.display import display_value, field_label, history_rows, input_display, model_field
+from traveler.core.ui.display import (
+    display_value,
+    field_label,
+    history_rows,
+    input_display,
+    keeps_together,
+    model_field,
+)
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -258,6 +265,22 @@ class RecordListView(RecordView):
                         "value": self.request.GET.get(name, "")})
         return out
 
+    def column_css(self, column: Column, cells: list[str], first: bool) -> str:
+        """The class of a column's cells: ``nowrap`` for values read whole (dates, numbers, ids), else a
+        minimum width so text wraps into lines, never into one word a line (``cell-name`` for the
+        first column, which names the record)."""
+        field = None if column.name == "__str__" else model_field(self.model, column.name)
+        if keeps_together(field, cells):
+            return "nowrap"
+        return "cell-name" if first else "cell-text"
+
+    def render(self, context: dict, status: int = 200, template: str | None = None):
+        # Paired here, after subclasses have put their own HTML into ``cells`` (badges).
+        css = [h.get("css", "") for h in context.get("headers", ())]
+        for row in context.get("rows", ()):
+            row["columns"] = [{"value": v, "css": css[i] if i < len(css) else ""} for i, v in enumerate(row["cells"])]
+        return super().render(context, status, template)
+
     def get(self, request, *args, **kwargs):
         page = Paginator(self.filtered(), self.page_size).get_page(request.GET.get("page"))
         columns = self.get_columns()
@@ -268,7 +291,9 @@ class RecordListView(RecordView):
         sortable = self.sortable()
         headers = [{"label": c.label, "name": c.name, "sortable": c.name in sortable,
                     "sorted": "asc" if sort == c.name else "desc" if sort == f"-{c.name}" else "",
-                    "next": f"-{c.name}" if sort == c.name else c.name} for c in columns]
+                    "next": f"-{c.name}" if sort == c.name else c.name,
+                    "css": self.column_css(c, [row["cells"][i] for row in rows], first=i == 0)}
+                   for i, c in enumerate(columns)]
         context = {
             "headers": headers, "rows": rows, "page": page, "q": request.GET.get("q", ""),
             "archived": request.GET.get("archived", ""), "filters": self.filters(),

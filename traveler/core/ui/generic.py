@@ -44,7 +44,7 @@ from django.views import View
 
 from traveler.core.access import check, visible
 from traveler.core.errors import Conflict, TravelerError
-from traveler.core.models import History
+from traveler.core.models import History, TenantModel
 from traveler.core.registry import registry
 from traveler.core.services.records import record_archive, record_create, record_restore, record_update
 from traveler.core.services.tenants import enabled_modules
@@ -104,15 +104,18 @@ def panels_for(request, target: str, obj=None) -> list[dict]:
 def record_page_url(record, access) -> str | None:
     """The detail page of ``record`` when this user may open it, else None.
 
-    The page is the record's ``get_absolute_url()`` when its model has one, else the page that
-    ``record_urls`` names ``<app>:<model>-detail``; the user needs ``<app>.view_<model>`` and, for a
-    customer, the record must be one of theirs.
+    The page is the record's ``get_absolute_url()`` when its model has one, else, for a tenant-owned
+    record, the page that ``record_urls`` names ``<app>:<model>-detail`` (other models' URLs of that
+    name need not take their pk: a user's page is its membership's). The user needs
+    ``<app>.view_<model>`` and, for a customer, the record must be one of theirs.
     """
     opts = record._meta
     if not access.has(f"{opts.app_label}.view_{opts.model_name}"):
         return None
     if hasattr(record, "get_absolute_url"):
         url = record.get_absolute_url()
+    elif not isinstance(record, TenantModel):
+        return None
     else:
         try:
             url = reverse(f"{opts.app_label}:{opts.model_name}-detail", args=[record.pk])

@@ -22,7 +22,7 @@ from traveler.core.ui.display import history_rows
 from traveler.mes_lite.models import Order, Part
 from traveler.mes_lite.services.orders import order_update
 from traveler.mes_lite.services.parts import part_advance
-from traveler.mes_lite.services.routing import route_steps
+from traveler.mes_lite.services.routing import process_release, route_steps
 from traveler.mes_lite.tests.factories import good_readings, make_order, make_process, make_work_order
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +149,14 @@ def test_no_link_without_the_permission_to_view_it(tenant):
     assert f"/mes/orders/{order.pk}/" not in html
     assert f"<dd>{order}</dd>" in html  # still named
     assert f'<a href="/mes/processes/{wo.process_id}/">' in html
+
+
+def test_users_are_named_not_linked_to_a_page_of_another_record(client, tenant, admin):
+    # /users/<pk>/ takes a membership's id: a released-by user must not link there by its own id.
+    process = make_process(tenant, route=ROUTE[:1], release=False)
+    with tenant_context(tenant, actor=admin):
+        process = process_release(process=process)
+    assert process.released_by == admin
+    r = client.get(f"/mes/processes/{process.pk}/")
+    [released_by] = [f for f in r.context["fields"] if f["name"] == "released_by"]
+    assert released_by["value"] == str(admin) and released_by["url"] is None

@@ -9,7 +9,8 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.utils.text import capfirst
 
 from traveler.core.models import History, User
@@ -68,6 +69,22 @@ def display_value(obj, name: str) -> str:
     return format_value(value)
 
 
+# Values shown whole on one line in a table: a date broken after its first hyphen, or a serial
+# number over two lines, is misread on the floor. Longer text wraps, inside a minimum width.
+_ONE_LINE_FIELDS = (models.DateField, models.TimeField, models.IntegerField, models.DecimalField,
+                    models.FloatField, models.BooleanField)
+TOKEN_LENGTH = 40
+
+
+def keeps_together(field, values: list[str]) -> bool:
+    """Whether a table column shows on one line: dates, numbers and choices always; otherwise when
+    every value is a single token (an id, a serial number, a part number) of at most 40 characters."""
+    if field is not None and (isinstance(field, _ONE_LINE_FIELDS) or getattr(field, "choices", None)):
+        return True
+    shown = [v for v in values if v and v != EMPTY]
+    return bool(shown) and all(len(v) <= TOKEN_LENGTH and not any(c.isspace() for c in v) for v in shown)
+
+
 def _by_column(model) -> dict:
     return {f.column: f for f in model._meta.concrete_fields}
 
@@ -78,17 +95,51 @@ def history_label(model, column: str) -> str:
     return capfirst(str(field.verbose_name)) if field is not None else capfirst(column.replace("_", " "))
 
 
-def history_value(model, column: str, value) -> str:
-    """A value as the audit trigger stored it (JSON), shown like the live record shows it."""
+def history_value(model, column: str, value, names: dict | None = None) -> str:
+    """A value as the audit trigger stored it (JSON), shown like the live record shows it.
+
+    ``names`` holds the related records' names (``related_names``): a foreign key reads as the
+    record it points to, not as its id.
+    """
     field = _by_column(model).get(column) if model else None
     if field is not None and getattr(field, "choices", None) and value is not None:
         return str(dict(field.flatchoices).get(value, value))
+    if field is not None and field.is_relation and value is not None and names is not None:
+        found = names.get(field.related_model, {}).get(str(value))
+        return found if found is not None else f"#{value} (not found)"
     if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] in ("T", " "):
         try:
             return format_datetime(datetime.fromisoformat(value), seconds=True)
         except ValueError:
             pass
     return format_value(value)
+
+
+def related_names(model, rows) -> dict[type, dict[str, str]]:
+    """The names of the records that the foreign keys in ``rows`` point to: one query per related model.
+
+    The related model's default manager is scoped to the current tenant, so an id of another
+    tenant's record finds nothing and never shows its name.
+    """
+    fields = {column: f for column, f in _by_column(model).items()
+              if f.is_relation and column != "tenant_id"} if model else {}
+    wanted: dict[type, set] = {}
+    for r in rows:
+        for column, pair in r.changes.items():
+            field = fields.get(column)
+            if field is not None:
+                wanted.setdefault(field.related_model, set()).update(v for v in pair if v is not None)
+    names: dict[type, dict[str, str]] = {}
+    for related, ids in wanted.items():
+        pk = related._meta.pk
+        values = set()
+        for v in ids:
+            try:
+                values.add(pk.to_python(v))
+            except ValidationError:  # a value the key cannot hold: it stays "not found"
+                continue
+        names[related] = {str(o.pk): str(o) for o in related._default_manager.filter(pk__in=values)}
+    return names
 
 
 def input_display(model, name: str, value) -> str:
@@ -100,8 +151,10 @@ def input_display(model, name: str, value) -> str:
 
 def history_rows(model, rows) -> list[dict]:
     """History rows as a page shows them: when (UTC), who, what, why, and each field old → new."""
+    rows = list(rows)
     ids = {r.actor_id for r in rows if r.actor_id}
     names = dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
+    related = related_names(model, rows)
     out = []
     for r in rows:
         changes = r.changes
@@ -112,8 +165,8 @@ def history_rows(model, rows) -> list[dict]:
             "id": r.pk, "when": format_datetime(r.occurred_at, seconds=True), "iso": r.occurred_at.isoformat(),
             "who": names.get(r.actor_id, f"User #{r.actor_id}") if r.actor_id else "System",
             "action": action, "action_code": r.action, "reason": r.reason,
-            "changes": [{"field": history_label(model, k), "old": history_value(model, k, o),
-                         "new": history_value(model, k, n)}
+            "changes": [{"field": history_label(model, k), "old": history_value(model, k, o, related),
+                         "new": history_value(model, k, n, related)}
                         for k, (o, n) in changes.items() if k not in ("id", "tenant_id", "created_at")],
         })
     return out

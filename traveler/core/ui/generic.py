@@ -44,11 +44,18 @@ from django.views import View
 
 from traveler.core.access import check, visible
 from traveler.core.errors import Conflict, TravelerError
-from traveler.core.models import History
+from traveler.core.models import History, TenantModel
 from traveler.core.registry import registry
 from traveler.core.services.records import record_archive, record_create, record_restore, record_update
 from traveler.core.services.tenants import enabled_modules
-from traveler.core.ui.display import display_value, field_label, history_rows, input_display, model_field
+from traveler.core.ui.display import (
+    display_value,
+    field_label,
+    history_rows,
+    input_display,
+    keeps_together,
+    model_field,
+)
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -93,6 +100,32 @@ def panels_for(request, target: str, obj=None) -> list[dict]:
             html = None
         out.append({"title": panel.title, "module": panel.module, "html": html})
     return out
+
+
+def record_page_url(record, access) -> str | None:
+    """The detail page of ``record`` when this user may open it, else None.
+
+    The page is the record's ``get_absolute_url()`` when its model has one, else, for a tenant-owned
+    record, the page that ``record_urls`` names ``<app>:<model>-detail`` (other models' URLs of that
+    name need not take their pk: a user's page is its membership's). The user needs
+    ``<app>.view_<model>`` and, for a customer, the record must be one of theirs.
+    """
+    opts = record._meta
+    if not access.has(f"{opts.app_label}.view_{opts.model_name}"):
+        return None
+    if hasattr(record, "get_absolute_url"):
+        url = record.get_absolute_url()
+    elif not isinstance(record, TenantModel):
+        return None
+    else:
+        try:
+            url = reverse(f"{opts.app_label}:{opts.model_name}-detail", args=[record.pk])
+        except NoReverseMatch:
+            return None
+    # Only a customer's rows are narrowed by role type: staff need no query to know they see it.
+    if access.is_customer and not visible(type(record)._default_manager.filter(pk=record.pk), access).exists():
+        return None
+    return url
 
 
 class ShellView(View):
@@ -236,6 +269,22 @@ class RecordListView(RecordView):
                         "value": self.request.GET.get(name, "")})
         return out
 
+    def column_css(self, column: Column, cells: list[str], first: bool) -> str:
+        """The class of a column's cells: ``nowrap`` for values read whole (dates, numbers, ids), else a
+        minimum width so text wraps into lines, never into one word a line (``cell-name`` for the
+        first column, which names the record)."""
+        field = None if column.name == "__str__" else model_field(self.model, column.name)
+        if keeps_together(field, cells):
+            return "nowrap"
+        return "cell-name" if first else "cell-text"
+
+    def render(self, context: dict, status: int = 200, template: str | None = None):
+        # Paired here, after subclasses have put their own HTML into ``cells`` (badges).
+        css = [h.get("css", "") for h in context.get("headers", ())]
+        for row in context.get("rows", ()):
+            row["columns"] = [{"value": v, "css": css[i] if i < len(css) else ""} for i, v in enumerate(row["cells"])]
+        return super().render(context, status, template)
+
     def get(self, request, *args, **kwargs):
         page = Paginator(self.filtered(), self.page_size).get_page(request.GET.get("page"))
         columns = self.get_columns()
@@ -246,7 +295,9 @@ class RecordListView(RecordView):
         sortable = self.sortable()
         headers = [{"label": c.label, "name": c.name, "sortable": c.name in sortable,
                     "sorted": "asc" if sort == c.name else "desc" if sort == f"-{c.name}" else "",
-                    "next": f"-{c.name}" if sort == c.name else c.name} for c in columns]
+                    "next": f"-{c.name}" if sort == c.name else c.name,
+                    "css": self.column_css(c, [row["cells"][i] for row in rows], first=i == 0)}
+                   for i, c in enumerate(columns)]
         context = {
             "headers": headers, "rows": rows, "page": page, "q": request.GET.get("q", ""),
             "archived": request.GET.get("archived", ""), "filters": self.filters(),
@@ -275,10 +326,19 @@ class RecordDetailView(RecordView):
     def panel_target(self) -> str:
         return f"{self.opts.app_label}.{self.opts.model_name}.detail"
 
+    def related_url(self, obj, name: str) -> str | None:
+        """The page of the record that the foreign key ``name`` points to, when the user may open it."""
+        field = model_field(self.model, name)
+        if not isinstance(field, ForeignKey):
+            return None
+        related = getattr(obj, name, None)
+        return record_page_url(related, self.request.access) if related is not None else None
+
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
         def rows(names):
-            return [{"label": field_label(self.model, n), "value": display_value(obj, n), "name": n} for n in names]
+            return [{"label": field_label(self.model, n), "value": display_value(obj, n), "name": n,
+                     "url": self.related_url(obj, n)} for n in names]
 
         return self.render({"object": obj, "fields": rows(self.get_fields()), "record_fields": rows(self.record_fields),
                             "panels": panels_for(request, self.panel_target(), obj)})

@@ -31,6 +31,19 @@
       if (document.body.classList.contains("nav-open") && e.target.classList.contains("layout")) setNav(false);
     });
 
+    // A scroller that holds the current item (a route's current step) opens scrolled to it, so on a
+    // narrow screen the steps ahead are in view rather than cut off.
+    function revealCurrent(scope) {
+      scope.querySelectorAll(".scroll-x, .table-scroll").forEach(function (box) {
+        var cur = box.querySelector("[aria-current]");
+        if (!cur || box.scrollWidth <= box.clientWidth) return;
+        var offset = cur.getBoundingClientRect().left - box.getBoundingClientRect().left + box.scrollLeft;
+        box.scrollLeft = Math.max(0, offset - (box.clientWidth - cur.offsetWidth) / 2);
+      });
+    }
+    revealCurrent(document);
+    document.addEventListener("htmx:afterSettle", function (e) { revealCurrent(e.target); });
+
     // The tenant select switches as soon as a tenant is chosen.
     document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
       sel.addEventListener("change", function () { sel.form.requestSubmit ? sel.form.requestSubmit() : sel.form.submit(); });

@@ -37,6 +37,17 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Argon2 with low costs (see traveler/core/tests/hashers.py); benchmarks measure the real one."""
+    from django.test import override_settings
+
+    fast = override_settings(PASSWORD_HASHERS=["traveler.core.tests.hashers.FastArgon2PasswordHasher"])
+    fast.enable()
+    yield
+    fast.disable()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _transactional_tests_keep_their_rows():
     """``django_db(transaction=True)`` tests commit for real, so that several connections can race on
     their rows. Django would empty every table after each with TRUNCATE, which the app role may not do

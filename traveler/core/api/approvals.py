@@ -67,7 +67,7 @@ class SignatureSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="The manifestation: printed name — meaning — date and time.")
 
 
-class SignInput(serializers.Serializer):
+class SignatureInput(serializers.Serializer):
     record_type = serializers.CharField(help_text="The signable record's type, '<app_label>.<model>' (e.g. core.documentrevision).")
     record_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     meaning = serializers.CharField(max_length=50)
@@ -97,9 +97,9 @@ class SignatureViewSet(viewsets.GenericViewSet):
 
         return Response(SignatureSerializer(manifestations(record), many=True).data)
 
-    @extend_schema(request=SignInput, responses={201: SignatureSerializer})
+    @extend_schema(request=SignatureInput, responses={201: SignatureSerializer})
     def create(self, request: Request) -> Response:
-        d = _body(SignInput, request)
+        d = _body(SignatureInput, request)
         signable = signable_by_key(d["record_type"])
         if signable.permission:
             check(request._request.access, request.user, signable.permission)
@@ -111,14 +111,14 @@ class SignatureViewSet(viewsets.GenericViewSet):
 
 # ---------- templates ----------
 
-class TemplateApproverField(serializers.Serializer):
+class ApprovalTemplateApproverInput(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     role = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.all(), required=False, allow_null=True)
     required = serializers.BooleanField(default=True)
     position = serializers.IntegerField(required=False, min_value=1, max_value=1000)
 
 
-class TemplateApproverOut(serializers.Serializer):
+class ApprovalTemplateApproverOut(serializers.Serializer):
     user = serializers.IntegerField(source="user_id", allow_null=True)
     role = serializers.CharField(source="role.code", allow_null=True, default=None)
     required = serializers.BooleanField()
@@ -133,14 +133,14 @@ class ApprovalTemplateSerializer(RecordSerializer):
         fields = ["id", "name", "template_type", "description", "flow", "order", "threshold", "sla_days",
                   "allow_self_approval", "approvers", "version", "created_at", "updated_at", "archived_at"]
 
-    @extend_schema_field(TemplateApproverOut(many=True))
+    @extend_schema_field(ApprovalTemplateApproverOut(many=True))
     def get_approvers(self, obj) -> list[dict]:
         rows = [a for a in obj.approvers.all() if a.archived_at is None]
-        return TemplateApproverOut(rows, many=True).data
+        return ApprovalTemplateApproverOut(rows, many=True).data
 
 
 class ApprovalTemplateInput(ChangeInput, serializers.ModelSerializer):
-    approvers = TemplateApproverField(many=True, required=False)
+    approvers = ApprovalTemplateApproverInput(many=True, required=False)
     template_type = serializers.ChoiceField(choices=[])
 
     class Meta:
@@ -189,7 +189,7 @@ class ApprovalTemplateViewSet(RecordWriteViewSet):
 
 # ---------- requests ----------
 
-class ApproverOut(serializers.Serializer):
+class ApprovalApproverOut(serializers.Serializer):
     id = serializers.IntegerField()
     user = serializers.IntegerField(source="user_id")
     name = serializers.CharField(source="user.full_name")
@@ -198,7 +198,7 @@ class ApproverOut(serializers.Serializer):
     delegated_from = serializers.IntegerField(source="delegated_from_id", allow_null=True)
 
 
-class ResponseOut(serializers.Serializer):
+class ApprovalResponseOut(serializers.Serializer):
     id = serializers.IntegerField()
     approver = serializers.IntegerField(source="approver_id")
     user = serializers.IntegerField(source="user_id")
@@ -233,52 +233,52 @@ class ApprovalRequestSerializer(RecordSerializer):
     def get_record_type(self, obj) -> str:
         return f"{obj.record_type.app_label}.{obj.record_type.model}"
 
-    @extend_schema_field(ApproverOut(many=True))
+    @extend_schema_field(ApprovalApproverOut(many=True))
     def get_approvers(self, obj) -> list[dict]:
-        return ApproverOut(self._state(obj).places, many=True).data
+        return ApprovalApproverOut(self._state(obj).places, many=True).data
 
-    @extend_schema_field(ResponseOut(many=True))
+    @extend_schema_field(ApprovalResponseOut(many=True))
     def get_responses(self, obj) -> list[dict]:
-        return ResponseOut(sorted(self._state(obj).responses.values(), key=lambda r: r.pk), many=True).data
+        return ApprovalResponseOut(sorted(self._state(obj).responses.values(), key=lambda r: r.pk), many=True).data
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1)))
     def get_waiting_for(self, obj) -> list[int]:
         return [p.user_id for p in self._state(obj).turn] if obj.status == ApprovalRequest.Status.PENDING else []
 
 
-class ApproverInput(serializers.Serializer):
+class ApprovalApproverInput(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
     required = serializers.BooleanField(default=True)
     position = serializers.IntegerField(required=False, min_value=1, max_value=1000)
 
 
-class RequestInput(serializers.Serializer):
+class ApprovalRequestInput(serializers.Serializer):
     record_type = serializers.CharField(help_text="'<app_label>.<model>' of an approvable record.")
     record_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     template = serializers.PrimaryKeyRelatedField(queryset=ApprovalTemplate.objects.all())
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    approvers = ApproverInput(many=True, required=False, help_text="Instead of the template's default approvers.")
+    approvers = ApprovalApproverInput(many=True, required=False, help_text="Instead of the template's default approvers.")
     start = serializers.BooleanField(default=True, help_text="False: a draft whose approvers can still be edited.")
 
 
-class ApproversInput(serializers.Serializer):
-    approvers = ApproverInput(many=True)
+class ApprovalApproversInput(serializers.Serializer):
+    approvers = ApprovalApproverInput(many=True)
 
 
-class RespondInput(serializers.Serializer):
+class ApprovalRespondInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approved", "rejected"])
     password = serializers.CharField(style={"input_type": "password"})
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     self_approval_justification = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class DelegateInput(serializers.Serializer):
+class ApprovalDelegateInput(serializers.Serializer):
     to_user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
     password = serializers.CharField(style={"input_type": "password"})
     reason = serializers.CharField(max_length=2000)
 
 
-class CancelInput(serializers.Serializer):
+class ApprovalCancelInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
@@ -315,9 +315,9 @@ class ApprovalRequestViewSet(mixins.CreateModelMixin, RecordReadOnlyViewSet):
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=RequestInput, responses={201: ApprovalRequestSerializer})
+    @extend_schema(request=ApprovalRequestInput, responses={201: ApprovalRequestSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
-        d = _body(RequestInput, request)
+        d = _body(ApprovalRequestInput, request)
         approvable = registry.approvables.get(d["record_type"].lower())
         if approvable is None:
             raise InvalidInput(f"{d['record_type']!r} records cannot be put through an approval.",
@@ -342,47 +342,47 @@ class ApprovalRequestViewSet(mixins.CreateModelMixin, RecordReadOnlyViewSet):
         svc.approval_request_start(request=req)
         return self.out(ApprovalRequestSerializer, self.get_object())
 
-    @extend_schema(request=ApproversInput, responses={200: ApprovalRequestSerializer})
+    @extend_schema(request=ApprovalApproversInput, responses={200: ApprovalRequestSerializer})
     @action(detail=True, methods=["post"])
     def approvers(self, request: Request, pk=None) -> Response:
         """Replace the approvers of a draft request."""
         req = self.get_object()
         self._own(req)
-        d = _body(ApproversInput, request)
+        d = _body(ApprovalApproversInput, request)
         svc.approval_request_set_approvers(request=req, approvers=d["approvers"])
         return self.out(ApprovalRequestSerializer, self.get_object())
 
-    @extend_schema(request=RespondInput, responses={200: ApprovalRequestSerializer})
+    @extend_schema(request=ApprovalRespondInput, responses={200: ApprovalRequestSerializer})
     @action(detail=True, methods=["post"])
     def respond(self, request: Request, pk=None) -> Response:
         """Approve or reject as a named approver whose turn it is: an electronic signature of the record
         (your password is required every time)."""
         req = self.get_object()
         check(request._request.access, request.user, "core.sign_records")
-        d = _body(RespondInput, request)
+        d = _body(ApprovalRespondInput, request)
         svc.approval_respond(request=req, user=request.user, password=d["password"], decision=d["decision"],
                              comment=d["comment"], self_approval_justification=d["self_approval_justification"],
                              ip=client_ip(request._request))
         return self.out(ApprovalRequestSerializer, self.get_object())
 
-    @extend_schema(request=DelegateInput, responses={200: ApprovalRequestSerializer})
+    @extend_schema(request=ApprovalDelegateInput, responses={200: ApprovalRequestSerializer})
     @action(detail=True, methods=["post"])
     def delegate(self, request: Request, pk=None) -> Response:
         """Hand your turn to another member who may approve (signed with your password)."""
         req = self.get_object()
         check(request._request.access, request.user, "core.sign_records")
-        d = _body(DelegateInput, request)
+        d = _body(ApprovalDelegateInput, request)
         svc.approval_delegate(request=req, user=request.user, password=d["password"], to_user=d["to_user"],
                               reason=d["reason"], ip=client_ip(request._request))
         return self.out(ApprovalRequestSerializer, self.get_object())
 
-    @extend_schema(request=CancelInput, responses={200: ApprovalRequestSerializer})
+    @extend_schema(request=ApprovalCancelInput, responses={200: ApprovalRequestSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk=None) -> Response:
         """Cancel an open request, with the reason (recorded)."""
         req = self.get_object()
         self._own(req)
-        d = _body(CancelInput, request)
+        d = _body(ApprovalCancelInput, request)
         svc.approval_request_cancel(request=req, user=request.user, reason=d["reason"])
         return self.out(ApprovalRequestSerializer, self.get_object())
 

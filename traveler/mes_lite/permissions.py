@@ -71,7 +71,8 @@ def calibration_guard(*, equipment, measured=(), today, **context) -> str | None
 
 
 def cancelled_work_order_guard(*, parts, **context) -> str | None:
-    """Refuse to advance a part of a cancelled work order: cancelling released it from production."""
+    """Refuse to advance, or release from hold, a part of a cancelled work order: cancelling took it out
+    of production, and only scrap or a QA decision under another work order follows."""
     ids = {p.work_order_id for p in parts if p.work_order_id}
     if not ids:
         return None
@@ -79,9 +80,10 @@ def cancelled_work_order_guard(*, parts, **context) -> str | None:
                      .values_list("number", flat=True)[:5])
     if not cancelled:
         return None
-    return (f"Work order {', '.join(cancelled)} is cancelled: its parts are released from production and cannot "
-            "be advanced. Scrap them, or reuse them under another work order after a QA decision.")
+    return (f"Work order {', '.join(cancelled)} is cancelled: its parts are out of production and can neither be "
+            "advanced nor released from hold. Scrap them, or reuse them under another work order after a QA decision.")
 
 
 add_guard("mes.part.advance", calibration_guard)
 add_guard("mes.part.advance", cancelled_work_order_guard)
+add_guard("mes.part.release", cancelled_work_order_guard)

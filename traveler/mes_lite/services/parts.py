@@ -343,6 +343,9 @@ def _simple(part: Part, *, action: str, to_status: str, reason: str | None, even
         if action == TransitionAction.HOLD:
             held_from_status, held_from_reason = locked.status, locked.status_reason
         elif action == TransitionAction.RELEASE:
+            refusals = guard_refusals("mes.part.release", parts=[locked], operator=current_actor(), reason=reason)
+            if refusals:
+                raise Blocked(" ".join(refusals), fields={"guards": refusals})
             # Back to the status it was held from, and to the reason it had it (a quarantined part stays
             # quarantined for what was out of specification); the release's reason goes to the log.
             to_status = locked.held_from_status or PartStatus.IN_PROCESS

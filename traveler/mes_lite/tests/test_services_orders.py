@@ -74,11 +74,12 @@ def test_cancel_releasing_puts_the_unfinished_parts_on_hold(tenant, wo):
         assert event("mes.work_order.cancelled", work_order_id=wo.pk)["held"] == 2
         assert last_reason(wo) == "design change"
 
-        # Released from production: a QA decision may release the hold, but the part cannot advance.
-        part_release(part=busy, reason="QA: reuse later")
+        # Out of production: the hold cannot be lifted (the guard of mes.part.release, so the part never
+        # advances again); scrapping stays possible.
         with pytest.raises(Blocked, match=f"Work order {wo.number} is cancelled"):
-            part_advance(part=busy, step=busy.current_step_id, measurements=good_readings(busy.current_step))
-        part_scrap(part=held, reason="QA: scrap")  # scrapping stays possible
+            part_release(part=busy, reason="QA: reuse later")
+        assert Part.objects.get(pk=busy.pk).status == PartStatus.ON_HOLD
+        part_scrap(part=held, reason="QA: scrap")
 
 
 def test_cancel_is_all_or_nothing(tenant, wo, monkeypatch):

@@ -221,7 +221,10 @@ def approval_request_start(*, request: ApprovalRequest) -> ApprovalRequest:
             raise Conflict(f"This request is {req.get_status_display().lower()}: it has already started.")
         places = _places(req)
         if not places:
-            raise InvalidInput("Name at least one approver before starting.", fields={"approvers": ["required"]})
+            raise InvalidInput(
+                f"Nobody can approve this request: the template “{req.template.name}” names no active approver "
+                "other than the requester. Name an approver, or add one to the template.",
+                fields={"approvers": ["required"]})
         if req.flow == Flow.THRESHOLD and (req.threshold or 0) > len(places):
             raise InvalidInput(f"The template needs {req.threshold} approvals but only {len(places)} approver(s) are named.",
                                fields={"approvers": ["fewer than the threshold"]})

@@ -503,8 +503,9 @@ DOCUMENT_RELEASE_TEMPLATE = "Document release"
 
 
 def approval_templates_seed(tenant) -> ApprovalTemplate:
-    """The tenant's default document release template (every Document Controller, all required,
-    5 days), created once; administrators may change it afterwards. Returns it."""
+    """The tenant's default document release template, created once (administrators change it
+    afterwards): any one Document Controller or QA Manager other than the author approves, within
+    5 days. Returns it."""
     from traveler.core.tenancy import tenant_context
 
     with tenant_context(tenant), transaction.atomic():
@@ -512,6 +513,7 @@ def approval_templates_seed(tenant) -> ApprovalTemplate:
         if template is None:
             template = approval_template_create(
                 data={"name": DOCUMENT_RELEASE_TEMPLATE, "template_type": "document_release", "sla_days": 5,
-                      "description": "Release of a controlled document revision."},
-                approvers=[{"role": Role.objects.get(code="document_controller"), "required": True}])
+                      "flow": Flow.ANY, "description": "Release of a controlled document revision."},
+                approvers=[{"role": Role.objects.get(code=code), "required": True}
+                           for code in ("document_controller", "qa_manager")])
     return template

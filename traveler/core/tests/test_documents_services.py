@@ -236,6 +236,7 @@ def test_transitions_outside_the_table_are_refused(tenant, controller):
 def test_types_that_require_approval_are_not_released_directly(tenant, controller):
     doc = make_document(tenant, by=controller, code="SOP")
     rev = make_revision(tenant, doc, by=controller)
+    make_member(tenant, roles=["qa_manager"])  # someone other than the author to approve it
     with tenant_context(tenant, actor=controller):
         document_revision_submit(revision=rev)
         with pytest.raises(Conflict, match="require approval"):
@@ -370,6 +371,7 @@ def test_demo_documents(tenant):
 
     controller = make_member(tenant, roles=["document_controller"],
                              email=f"document.controller@{tenant.slug}.example.com")
+    make_member(tenant, roles=["qa_manager"])  # approves the revisions in review
     load_document_demo(tenant)
     load_document_demo(tenant)  # idempotent
     with tenant_context(tenant):

@@ -3,7 +3,6 @@ context, and both see the signature's manifestation (21 CFR 11.50) on the record
 
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 from types import SimpleNamespace
@@ -24,7 +23,8 @@ def site(django_db_setup, django_db_blocker):
     from traveler.core.tests.factories import PASSWORD, make_company, make_member, make_tenant
 
     key = Company._meta.label_lower
-    saved = (registry.approvables.get(key), registry.signables.get(key), copy.copy(registry.panels))
+    panels = {k: list(v) for k, v in registry.panels.items()}  # add_panel appends to these lists
+    saved = (registry.approvables.get(key), registry.signables.get(key), panels)
     registry.approvables.pop(key, None)
     registry.signables.pop(key, None)
     register_approvable(Approvable(model=Company, module="core", permission="core.change_company",

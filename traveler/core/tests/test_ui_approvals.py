@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from traveler.core.models import ApprovalRequest, Company, Signature
@@ -19,7 +17,8 @@ from traveler.core.tests.test_ui_shell import signed_in
 def approvable_company():
     """Companies become approvable, with the panel on their page, for these tests."""
     key = Company._meta.label_lower
-    saved = (registry.approvables.get(key), registry.signables.get(key), copy.copy(registry.panels))
+    panels = {k: list(v) for k, v in registry.panels.items()}  # add_panel appends to these lists
+    saved = (registry.approvables.get(key), registry.signables.get(key), panels)
     registry.approvables.pop(key, None)
     registry.signables.pop(key, None)
     register_approvable(Approvable(model=Company, module="core", permission="core.change_company",

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from traveler.core.models import LoginAttempt, Signature
+from traveler.core.models import Company, LoginAttempt, Signature
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import PASSWORD, ApiClient, make_company, make_member
-from traveler.core.tests.test_approvals import approvable_company  # noqa: F401  (fixture)
+from traveler.core.tests.registering import approvable
+
+
+@pytest.fixture
+def approvable_company():
+    with approvable(Company, permission="core.change_company"):
+        yield
 
 
 @pytest.fixture
@@ -20,7 +26,7 @@ def client_for(tenant, role, **kw):
     return user, ApiClient().as_user(user, tenant)
 
 
-def test_an_api_token_alone_cannot_sign(tenant, company, approvable_company):  # noqa: F811
+def test_an_api_token_alone_cannot_sign(tenant, company, approvable_company):
     """21 CFR 11.200(a)(1), 11.300: the token authenticates the session; the signing call needs the password."""
     user, api = client_for(tenant, "qa_manager")
     body = {"record_type": "core.company", "record_id": company.pk, "meaning": "approved"}
@@ -38,7 +44,7 @@ def test_an_api_token_alone_cannot_sign(tenant, company, approvable_company):  #
     assert [s["id"] for s in listed] == [sig["id"]]
 
 
-def test_an_auditor_reads_signatures_and_signs_nothing(tenant, company, approvable_company):  # noqa: F811
+def test_an_auditor_reads_signatures_and_signs_nothing(tenant, company, approvable_company):
     """Seed 001 section 8: the Auditor is read-only."""
     _, auditor = client_for(tenant, "auditor")
     r = auditor.post("/api/v1/core/signatures/", {"record_type": "core.company", "record_id": company.pk,
@@ -49,12 +55,12 @@ def test_an_auditor_reads_signatures_and_signs_nothing(tenant, company, approvab
         assert not Signature.objects.exists()
 
 
-def test_customers_see_no_signatures(tenant, company, approvable_company):  # noqa: F811
+def test_customers_see_no_signatures(tenant, company, approvable_company):
     _, customer = client_for(tenant, "customer", company=company)
     assert customer.get(f"/api/v1/core/signatures/?record_type=core.company&record_id={company.pk}").status_code == 403
 
 
-def test_another_tenants_record_cannot_be_signed_or_read(tenant, other_tenant, approvable_company):  # noqa: F811
+def test_another_tenants_record_cannot_be_signed_or_read(tenant, other_tenant, approvable_company):
     theirs = make_company(other_tenant, name="Rival")
     _, api = client_for(tenant, "qa_manager")
     r = api.post("/api/v1/core/signatures/", {"record_type": "core.company", "record_id": theirs.pk,
@@ -70,7 +76,7 @@ def test_unsignable_record_type_is_a_clear_400(tenant, company):
     assert r.status_code == 400 and "record_type" in r.json()["error"]["fields"]
 
 
-def test_request_respond_and_inbox_through_the_api(tenant, company, approvable_company):  # noqa: F811
+def test_request_respond_and_inbox_through_the_api(tenant, company, approvable_company):
     _, admin = client_for(tenant, "document_controller")
     a, api_a = client_for(tenant, "qa_manager", full_name="Ann Approver")
     b, api_b = client_for(tenant, "qa_manager", full_name="Bob Approver")
@@ -98,7 +104,7 @@ def test_request_respond_and_inbox_through_the_api(tenant, company, approvable_c
     assert [x["decision"] for x in r.json()["responses"]] == ["approved", "approved"]
 
 
-def test_only_the_requester_cancels_and_with_a_reason(tenant, company, approvable_company):  # noqa: F811
+def test_only_the_requester_cancels_and_with_a_reason(tenant, company, approvable_company):
     a, _ = client_for(tenant, "qa_manager")
     _, api_r = client_for(tenant, "production_manager")
     _, stranger = client_for(tenant, "operator")

@@ -10,7 +10,6 @@ from django.utils import timezone
 from traveler.core.errors import Conflict, InvalidInput, NotFound
 from traveler.core.models import ApprovalRequest, ApprovalResponse, Company, History, Notification, OutboxEvent
 from traveler.core.models.approvals import Flow, Order
-from traveler.core.registry import Approvable, registry
 from traveler.core.services.approvals import (
     approval_delegate,
     approval_request_cancel,
@@ -25,23 +24,13 @@ from traveler.core.services.approvals import (
 from traveler.core.services.signatures import manifestations
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import PASSWORD, make_company, make_member
+from traveler.core.tests.registering import approvable
 
 
 @pytest.fixture
 def approvable_company():
-    """Companies become approvable for these tests (modules register their own records)."""
-    key = Company._meta.label_lower
-    saved = registry.approvables.get(key), registry.signables.get(key)
-    registry.approvables.pop(key, None)
-    registry.signables.pop(key, None)
-    from traveler.core.registry import register_approvable
-
-    register_approvable(Approvable(model=Company, module="core", permission="core.change_company"))
-    yield
-    for reg, old in ((registry.approvables, saved[0]), (registry.signables, saved[1])):
-        reg.pop(key, None)
-        if old is not None:
-            reg[key] = old
+    with approvable(Company, permission="core.change_company"):
+        yield
 
 
 @pytest.fixture

@@ -17,20 +17,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def site(django_db_setup, django_db_blocker):
     from traveler.core.models import Company
-    from traveler.core.registry import Approvable, register_approvable, registry
     from traveler.core.services.approvals import approval_template_create
     from traveler.core.tenancy import tenant_context
     from traveler.core.tests.factories import PASSWORD, make_company, make_member, make_tenant
+    from traveler.core.tests.registering import approvable
 
-    key = Company._meta.label_lower
-    panels = {k: list(v) for k, v in registry.panels.items()}  # add_panel appends to these lists
-    saved = (registry.approvables.get(key), registry.signables.get(key), panels)
-    registry.approvables.pop(key, None)
-    registry.signables.pop(key, None)
-    register_approvable(Approvable(model=Company, module="core", permission="core.change_company",
-                                   detail_target="core.company.detail"))
     tag = uuid.uuid4().hex[:6]
-    try:
+    with approvable(Company, permission="core.change_company", detail_target="core.company.detail"):
         with django_db_blocker.unblock():
             plant = make_tenant(f"Aurora Injectors {tag}")
             requester = make_member(plant, roles=["production_manager"], email=f"rita-{tag}@example.com",
@@ -43,14 +36,6 @@ def site(django_db_setup, django_db_blocker):
             with live_server() as url:
                 yield SimpleNamespace(url=url, requester=requester, approver=approver, company=company,
                                       password=PASSWORD, tag=tag)
-    finally:
-        registry.approvables.pop(key, None)
-        registry.signables.pop(key, None)
-        for reg, old in ((registry.approvables, saved[0]), (registry.signables, saved[1])):
-            if old is not None:
-                reg[key] = old
-        registry.panels.clear()
-        registry.panels.update(saved[2])
 
 
 @pytest.fixture(scope="module")

@@ -6,32 +6,18 @@ from __future__ import annotations
 import pytest
 
 from traveler.core.models import ApprovalRequest, Company, Signature
-from traveler.core.registry import Approvable, register_approvable, registry
 from traveler.core.services.approvals import approval_request_create, approval_template_create
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import PASSWORD, make_company, make_member
+from traveler.core.tests.registering import approvable
 from traveler.core.tests.test_ui_shell import signed_in
 
 
 @pytest.fixture
 def approvable_company():
     """Companies become approvable, with the panel on their page, for these tests."""
-    key = Company._meta.label_lower
-    panels = {k: list(v) for k, v in registry.panels.items()}  # add_panel appends to these lists
-    saved = (registry.approvables.get(key), registry.signables.get(key), panels)
-    registry.approvables.pop(key, None)
-    registry.signables.pop(key, None)
-    register_approvable(Approvable(model=Company, module="core", permission="core.change_company",
-                                   detail_target="core.company.detail"))
-    yield
-    registry.approvables.pop(key, None)
-    registry.signables.pop(key, None)
-    if saved[0] is not None:
-        registry.approvables[key] = saved[0]
-    if saved[1] is not None:
-        registry.signables[key] = saved[1]
-    registry.panels.clear()
-    registry.panels.update(saved[2])
+    with approvable(Company, permission="core.change_company", detail_target="core.company.detail"):
+        yield
 
 
 @pytest.fixture

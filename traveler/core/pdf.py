@@ -45,19 +45,20 @@ class RecordPdf(FPDF):
 
     def heading(self, text: str, size: int = 14) -> None:
         self.set_font(self.family, "B", size)
-        self.multi_cell(0, size * 0.5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * 0.5, self.text_of(text), new_x="LMARGIN", new_y="NEXT", align="L")
         self.ln(1)
 
     def line_text(self, text: str, size: int = 9, bold: bool = False) -> None:
         self.set_font(self.family, "B" if bold else "", size)
-        self.multi_cell(0, size * 0.5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * 0.5, self.text_of(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
     def fields(self, rows: list[tuple[str, object]]) -> None:
         for label, value in rows:
             self.set_font(self.family, "B", 9)
             self.cell(50, 5, self.text_of(label))
             self.set_font(self.family, "", 9)
-            self.multi_cell(0, 5, self.text_of(value if value not in (None, "") else "-"), new_x="LMARGIN", new_y="NEXT")
+            self.multi_cell(0, 5, self.text_of(value if value not in (None, "") else "-"), new_x="LMARGIN", new_y="NEXT",
+                            align="L")
 
     def output_bytes(self) -> bytes:
         return bytes(self.output())

@@ -106,7 +106,7 @@ def test_review_due_tells_the_owner_once(tenant, people):
         assert notes.count() == 1 and doc.number in notes.get().title
 
 
-def test_cover_sheet_pdf_shows_the_signatures(tenant, people):
+def test_cover_sheet_pdf_shows_the_signatures(tenant, people, tmp_path):
     doc, rev, req = submitted(tenant, people)
     with tenant_context(tenant, actor=people["dc"]):
         approval_respond(request=req, user=people["dc"], password=PASSWORD, decision="approved")
@@ -114,6 +114,7 @@ def test_cover_sheet_pdf_shows_the_signatures(tenant, people):
         run_pending()
     response = signed_in(people["author"], tenant).get(f"/documents/{doc.pk}/cover.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    (tmp_path / "cover.pdf").write_bytes(response.content)  # to look at (rendered to an image)
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     assert doc.number in text and "Dora Controller - Approved - " in text and " UTC" in text
     with tenant_context(tenant):

@@ -70,6 +70,29 @@ def test_tenant_isolation_for_every_role(route, cls, tenant, other_tenant):
 
 
 @pytest.mark.parametrize("route,cls", RECORD_ROUTES, ids=[r for r, _ in RECORD_ROUTES])
+def test_an_auditor_reads_every_record_and_changes_none(route, cls, tenant):
+    """Seed 001 section 8: the Auditor has read-only access. On a record of their own tenant every read
+    the schema lists answers 200, and every write (create, change, archive, transitions, signing
+    actions) answers 403 and leaves the record as it was."""
+    record = RECORD_FACTORIES[cls.model](tenant)
+    auditor = _member_client(tenant, "auditor")
+    with tenant_context(tenant):
+        before = cls.model.objects.filter(pk=record.pk).values().get()
+    assert auditor.get(route).status_code == 200
+    if "POST" in schema_methods(route):
+        assert auditor.post(route, {}, format="json").status_code == 403, route
+    for method, path in record_operations(route):
+        url = path.replace("{id}", str(record.pk))
+        if method == "GET":
+            assert auditor.get(url).status_code == 200, url
+            continue
+        r = getattr(auditor, method.lower())(url, {"version": record.version, "reason": "audit"}, format="json")
+        assert r.status_code == 403, (method, url, r.status_code)
+    with tenant_context(tenant):
+        assert cls.model.objects.filter(pk=record.pk).values().get() == before
+
+
+@pytest.mark.parametrize("route,cls", RECORD_ROUTES, ids=[r for r, _ in RECORD_ROUTES])
 def test_history_through_api(route, cls, api, tenant):
     obj = RECORD_FACTORIES[cls.model](tenant)
     api.as_user(make_member(tenant, roles=["system_admin"]), tenant)

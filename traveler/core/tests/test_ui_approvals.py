@@ -141,3 +141,28 @@ def test_approval_record_pdf_carries_the_manifestation(tenant, company, people, 
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Ann Approver - Approved - " in text and " UTC" in text
     assert "Signed version 1" in text and "SHA-256" in text and "Northwind Diesel" in text
+
+
+def test_default_approvers_are_edited_on_their_page(tenant, people):
+    from traveler.core.models import ApprovalTemplateApprover, Role
+
+    admin = make_member(tenant, roles=["document_controller"])
+    with tenant_context(tenant):
+        t = approval_template_create(data={"name": "Release", "template_type": "eco"})
+        qa = Role.objects.get(code="qa_manager")
+    c = signed_in(admin, tenant)
+    form = c.get(f"/approval-templates/{t.pk}/approvers/")
+    assert form.status_code == 200 and "Every QA Manager" in form.content.decode()
+    r = c.post(f"/approval-templates/{t.pk}/approvers/", {
+        "form-TOTAL_FORMS": 3, "form-INITIAL_FORMS": 0,
+        "form-0-who": f"user:{people['a'].pk}", "form-0-required": "on", "form-0-position": 1,
+        "form-1-who": f"role:{qa.pk}", "form-1-position": 2,
+        "form-2-who": ""})
+    assert r.status_code == 302
+    with tenant_context(tenant):
+        rows = list(ApprovalTemplateApprover.objects.filter(template=t, archived_at__isnull=True)
+                    .values_list("user_id", "role_id", "required", "position"))
+    assert rows == [(people["a"].pk, None, True, 1), (None, qa.pk, False, 2)]
+    detail = c.get(f"/approval-templates/{t.pk}/").content.decode()
+    assert "Ann Approver" in detail and "Every QA Manager" in detail
+    assert signed_in(people["auditor"], tenant).get(f"/approval-templates/{t.pk}/approvers/").status_code == 403

@@ -62,7 +62,7 @@ def test_request_sign_in_a_second_context_and_see_the_manifestation(site, browse
         requester_ctx, rita = signed_in_page(browser, site, site.requester)
         rita.goto(f"{site.url}/companies/{site.company.pk}/")
         rita.get_by_role("link", name="Request approval…").click()
-        rita.get_by_label("Template").select_option(label=f"Supplier approval {site.tag}")
+        rita.get_by_label("Template", exact=True).select_option(label=f"Supplier approval {site.tag}")
         rita.get_by_label("Notes").fill("New hydraulic supplier, audit report attached")
         rita.get_by_role("button", name="Request approval").click()
         expect(rita.get_by_text("Approval requested: the approvers are notified.")).to_be_visible()

@@ -67,7 +67,7 @@ def test_request_inbox_respond_on_the_request_page(tenant, company, people, appr
         t = approval_template_create(data={"name": "Supplier", "template_type": "document_release", "order": "sequential"},
                                      approvers=[{"user": people["a"]}, {"user": people["b"]}])
     r = signed_in(people["requester"], tenant)
-    new = r.post(f"/approvals/new/core.company/{company.pk}/", {"template": t.pk, "notes": "New supplier"})
+    new = r.post(f"/approvals/new/core.company/{company.pk}/", {"template": t.pk, "notes": "New supplier", "start": "on"})
     assert new.status_code == 302
     with tenant_context(tenant):
         req = ApprovalRequest.objects.get()
@@ -166,3 +166,25 @@ def test_default_approvers_are_edited_on_their_page(tenant, people):
     detail = c.get(f"/approval-templates/{t.pk}/").content.decode()
     assert "Ann Approver" in detail and "Every QA Manager" in detail
     assert signed_in(people["auditor"], tenant).get(f"/approval-templates/{t.pk}/approvers/").status_code == 403
+
+
+def test_a_draft_request_gets_its_approvers_changed_then_started(tenant, company, people, approvable_company):
+    with tenant_context(tenant):
+        t = approval_template_create(data={"name": "Supplier", "template_type": "eco"}, approvers=[{"user": people["a"]}])
+    r = signed_in(people["requester"], tenant)
+    assert r.post(f"/approvals/new/core.company/{company.pk}/", {"template": t.pk}).status_code == 302  # start unticked
+    with tenant_context(tenant):
+        req = ApprovalRequest.objects.get()
+    assert req.status == "draft"
+    page = r.get(f"/approvals/{req.pk}/").content.decode()
+    assert "Approvers of this draft" in page and "Start the request" in page
+    saved = r.post(f"/approvals/{req.pk}/", {"action": "approvers", "form-TOTAL_FORMS": 2, "form-INITIAL_FORMS": 0,
+                                             "form-0-user": people["b"].pk, "form-0-required": "on",
+                                             "form-1-user": ""})
+    assert saved.status_code == 302
+    assert r.post(f"/approvals/{req.pk}/", {"action": "start"}).status_code == 302
+    with tenant_context(tenant):
+        req = ApprovalRequest.objects.get(pk=req.pk)
+        assert req.status == "pending" and [p.user_id for p in req.approvers.filter(archived_at__isnull=True)] == [people["b"].pk]
+    assert "Your decision" in signed_in(people["b"], tenant).get(f"/approvals/{req.pk}/").content.decode()
+    assert "Your decision" not in signed_in(people["a"], tenant).get(f"/approvals/{req.pk}/").content.decode()

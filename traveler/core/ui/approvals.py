@@ -195,6 +195,21 @@ class CancelForm(forms.Form):
     reason = forms.CharField(max_length=2000)
 
 
+class DraftApproverForm(forms.Form):
+    user = forms.ModelChoiceField(label="Approver", queryset=User.objects.none(), required=False)
+    required = forms.BooleanField(label="Required", required=False)
+    position = forms.IntegerField(label="Turn", min_value=1, max_value=100, required=False)
+
+    def __init__(self, *args, tenant=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(
+            memberships__tenant=tenant, memberships__is_active=True, memberships__accepted_at__isnull=False,
+            is_active=True).order_by("full_name")
+
+
+DraftApprovers = forms.formset_factory(DraftApproverForm, extra=0, max_num=50)
+
+
 class ApprovalDetail(ShellView):
     permission = "core.view_approvals"
 
@@ -227,6 +242,10 @@ class ApprovalDetail(ShellView):
             "respond_form": forms_.get("respond") or RespondForm(),
             "delegate_form": forms_.get("delegate") or DelegateForm(tenant=request.tenant),
             "cancel_form": forms_.get("cancel") or CancelForm() if may_cancel else None,
+            "draft_form": (forms_.get("approvers") or DraftApprovers(
+                initial=[{"user": p.user, "required": p.required, "position": p.position} for p in state.places]
+                + [{"required": True}] * 2, form_kwargs={"tenant": request.tenant}))
+            if req.status == "draft" and may_cancel else None,
             "may_cancel": may_cancel, "due": format_datetime(req.due_at) if req.due_at else EMPTY,
             "overdue": req.status == "pending" and req.due_at and req.due_at < timezone.now(),
         }, status=status)
@@ -265,6 +284,24 @@ class ApprovalDetail(ShellView):
                 add_service_error(form, exc)
                 return self.page(request, req, {"delegate": form}, status=exc.status)
             messages.success(request, f"Delegated to {d['to_user']}.")
+        elif what in ("approvers", "start"):
+            if req.requested_by_id != request.user.pk:
+                check(request.access, request.user, "core.cancel_approvals")
+            try:
+                if what == "approvers":
+                    formset = DraftApprovers(request.POST, form_kwargs={"tenant": request.tenant})
+                    if not formset.is_valid():
+                        return self.page(request, req, {"approvers": formset}, status=400)
+                    rows = [{"user": f.cleaned_data["user"], "required": f.cleaned_data["required"],
+                             "position": f.cleaned_data.get("position") or i + 1}
+                            for i, f in enumerate(f for f in formset.forms if f.cleaned_data.get("user"))]
+                    svc.approval_request_set_approvers(request=req, approvers=rows)
+                    messages.success(request, "Approvers saved.")
+                else:
+                    svc.approval_request_start(request=req)
+                    messages.success(request, "The request is started: the approvers are notified.")
+            except TravelerError as exc:
+                messages.error(request, exc.message)
         elif what == "cancel":
             form = CancelForm(request.POST)
             if req.requested_by_id != request.user.pk:
@@ -322,6 +359,8 @@ class NewRequestForm(forms.Form):
     template = forms.ModelChoiceField(queryset=ApprovalTemplate.objects.none())
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
                             help_text="What the approvers should look at.")
+    start = forms.BooleanField(label="Start now with the template's approvers", required=False, initial=True,
+                               help_text="Untick to review and change the approvers first (a draft).")
 
     def __init__(self, *args, types=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -359,11 +398,13 @@ class ApprovalNew(ShellView):
             return self.page(request, obj, form, status=400)
         try:
             req = svc.approval_request_create(record=obj, template=form.cleaned_data["template"],
-                                              requested_by=request.user, notes=form.cleaned_data["notes"])
+                                              requested_by=request.user, notes=form.cleaned_data["notes"],
+                                              start=form.cleaned_data["start"])
         except TravelerError as exc:
             add_service_error(form, exc)
             return self.page(request, obj, form, status=exc.status)
-        messages.success(request, "Approval requested: the approvers are notified.")
+        messages.success(request, "Approval requested: the approvers are notified." if req.status == "pending" else
+                         "Draft saved: check the approvers, then start the request.")
         return HttpResponseRedirect(reverse("core:approval-detail", args=[req.pk]))
 
 

@@ -103,6 +103,21 @@ DEMO_DOCUMENTS = (
 )
 
 
+def _demo_export_clearance(tenant: Tenant) -> None:
+    """The demo's Document Controller and QA Manager are export-cleared (by the Tenant Admin, with a
+    reason), so the ITAR drawing has its author and an approver; everyone else does not see it."""
+    from traveler.core.services.users import member_set_export_clearance
+
+    admin = User.objects.filter(email=f"tenant.admin@{tenant.slug}.example.com").first()
+    if admin is None:
+        return
+    with tenant_context(tenant, actor=admin):
+        for role in ("document.controller", "qa.manager"):
+            m = Membership.objects.filter(tenant=tenant, user__email=f"{role}@{tenant.slug}.example.com").first()
+            if m is not None and not m.export_cleared:
+                member_set_export_clearance(membership=m, cleared=True, reason="Demo: US person, checked")
+
+
 @demo_loader
 def load_document_demo(tenant: Tenant) -> None:
     """A few controlled documents in ``tenant`` (one of them ITAR: only export-cleared users see it)."""
@@ -119,6 +134,7 @@ def load_document_demo(tenant: Tenant) -> None:
     controller = User.objects.filter(email=f"document.controller@{tenant.slug}.example.com").first()
     if controller is None:
         return
+    _demo_export_clearance(tenant)
     with tenant_context(tenant, actor=controller):
         for code, title, classification, state in DEMO_DOCUMENTS:
             if Document.objects.filter(title=title).exists():

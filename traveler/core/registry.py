@@ -97,6 +97,9 @@ class Signable:
     permission: str | None = None
     meanings: tuple[str, ...] = ()
     detail_target: str | None = None
+    # visible(access=) -> the queryset of records this user may see, when the model narrows them beyond
+    # the role type (export-controlled documents): signatures, approvals and their pages follow it.
+    visible: Callable[..., Any] | None = None
 
     @property
     def key(self) -> str:
@@ -118,6 +121,7 @@ class Approvable:
     template_types: tuple[str, ...] = ()
     detail_url: Callable[..., str] | None = None  # detail_url(obj) -> the record's page
     detail_target: str | None = None  # the panel target of its detail page (see Signable)
+    visible: Callable[..., Any] | None = None  # see Signable
 
     @property
     def key(self) -> str:
@@ -285,7 +289,7 @@ def register_approvable(approvable: Approvable) -> None:
     registry.approvables[approvable.key] = approvable
     if approvable.key not in registry.signables:  # approvers sign the record itself
         register_signable(Signable(model=approvable.model, module=approvable.module,
-                                   detail_target=approvable.detail_target))
+                                   detail_target=approvable.detail_target, visible=approvable.visible))
 
 
 def declare_notification_kind(code: str, *, label: str, description: str = "",

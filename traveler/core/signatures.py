@@ -29,7 +29,16 @@ def _register_documents() -> None:
 
     # A revision is what approvers sign: its row holds the file's SHA-256, so the signature binds the file.
     register_approvable(Approvable(model=DocumentRevision, module="core", permission="core.manage_documents",
-                                   template_types=("document_release",), detail_url=_revision_page))
+                                   template_types=("document_release",), detail_url=_revision_page,
+                                   visible=_revisions_for))
+
+
+def _revisions_for(*, access):
+    from traveler.core.selectors import document_revision_list_for_user
+
+    # An export-controlled document's revisions, their signatures and their approvals exist only for
+    # export-cleared members.
+    return document_revision_list_for_user(access=access)
 
 
 _register_documents()

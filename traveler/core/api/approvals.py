@@ -13,7 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from traveler.core.access import check, visible
+from traveler.core.access import check
 from traveler.core.api.base import (
     ChangeInput,
     RecordReadOnlyViewSet,
@@ -27,7 +27,7 @@ from traveler.core.errors import InvalidInput, NotFound
 from traveler.core.models import ApprovalRequest, ApprovalTemplate, Role, Signature
 from traveler.core.registry import registry
 from traveler.core.services import approvals as svc
-from traveler.core.services.signatures import manifestation, signable_by_key, signature_sign
+from traveler.core.services.signatures import manifestation, records_visible, signable_by_key, signature_sign
 
 User = get_user_model()
 
@@ -42,7 +42,7 @@ def visible_record(request: Request, model, record_id):
     """The record ``record_id`` of ``model`` if the user may see it (404 otherwise, as if absent)."""
     if not str(record_id).isdigit():
         raise NotFound(f"No {model._meta.verbose_name} {record_id!r} here.")
-    obj = visible(model.objects.filter(pk=record_id), request._request.access).first()
+    obj = records_visible(model, request._request.access).filter(pk=record_id).first()
     if obj is None:
         raise NotFound(f"No {model._meta.verbose_name} {record_id} here.")
     return obj
@@ -296,11 +296,13 @@ class ApprovalRequestViewSet(mixins.CreateModelMixin, RecordReadOnlyViewSet):
                          "delegate": "core.respond_approvals", "cancel": "core.request_approvals"}
 
     def get_queryset(self):
-        qs = svc.approval_prefetch(super().get_queryset().select_related("record_type"))
+        access = self.request._request.access
+        qs = svc.approval_prefetch(svc.approval_requests_visible(super().get_queryset(), access)
+                                   .select_related("record_type"))
         params = self.request.query_params
         if self.action == "list":
             if params.get("waiting") == "me":
-                qs = qs.filter(pk__in=[r.pk for r in svc.approvals_for_user(user=self.request.user)["waiting"]])
+                qs = qs.filter(pk__in=[r.pk for r in svc.approvals_for_user(user=self.request.user, access=access)["waiting"]])
             if params.get("requested") == "me":
                 qs = qs.filter(requested_by=self.request.user)
             if params.get("status"):

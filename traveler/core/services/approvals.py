@@ -107,6 +107,26 @@ def approval_template_set_approvers(*, template: ApprovalTemplate, approvers: li
 
 # ---------- requests ----------
 
+def approval_requests_visible(queryset, access):
+    """``queryset`` without the requests whose record this user may not see (an export-controlled
+    document's revision for a member who is not export-cleared): such a request does not exist for them."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    for spec in registry.approvables.values():
+        if spec.visible is None:
+            continue
+        ct = ContentType.objects.get_for_model(spec.model)
+        ids = spec.visible(access=access).annotate(_key=Cast("pk", CharField())).values("_key")
+        queryset = queryset.exclude(Q(record_type=ct) & ~Q(record_id__in=ids))
+    return queryset
+
+
+def _sees_record(user: User, record) -> bool:
+    from traveler.core.services.signatures import records_visible
+
+    return records_visible(type(record), access_for(user, current_tenant())).filter(pk=record.pk).exists()
+
 def approvable_for(record) -> Approvable:
     approvable = registry.approvables.get(type(record)._meta.label_lower)
     if approvable is None:
@@ -126,7 +146,7 @@ def _may_respond(user: User) -> bool:
     return access_for(user, current_tenant()).has(RESPOND_PERMISSION)
 
 
-def _template_approvers(template: ApprovalTemplate, requester: User | None = None) -> list[dict]:
+def _template_approvers(template: ApprovalTemplate, requester: User | None = None, record=None) -> list[dict]:
     """The template's default approvers as users; a role stands for its active members other than
     the requester (who approves their own request only when named, and the template allows it)."""
     out: list[dict] = []
@@ -142,6 +162,8 @@ def _template_approvers(template: ApprovalTemplate, requester: User | None = Non
                 memberships__accepted_at__isnull=False, is_active=True,
                 memberships__role_links__role=a.role).order_by("full_name"))
         for u in users:
+            if a.role_id and record is not None and not _sees_record(u, record):
+                continue  # a role's member who may not see this record (not export-cleared) is left out
             if u.pk not in seen:
                 seen.add(u.pk)
                 out.append({"user": u, "required": a.required, "position": a.position})
@@ -177,7 +199,7 @@ def approval_request_create(*, record, template: ApprovalTemplate, requested_by:
             "record_label": str(record)[:300], "record_version": getattr(record, "version", 1) or 1,
             "requested_by": requested_by, "notes": notes or "",
         })
-        _set_approvers(req, approvers if approvers is not None else _template_approvers(template, requested_by))
+        _set_approvers(req, approvers if approvers is not None else _template_approvers(template, requested_by, record))
         if start:
             req = approval_request_start(request=req)
     return req
@@ -195,6 +217,9 @@ def _set_approvers(req: ApprovalRequest, approvers: list[dict]) -> None:
         _check_member(user, "approvers")
         if not _may_respond(user):
             raise InvalidInput(f"{user} may not approve ({RESPOND_PERMISSION}).", fields={"approvers": [f"item {i}"]})
+        if not _sees_record(user, _record_of(req)):
+            raise InvalidInput(f"{user} may not see {req.record_label} (export clearance), so cannot approve it.",
+                               fields={"approvers": [f"item {i}: cannot see the record"]})
         rows.append(ApprovalApprover(request=req, user=user, required=bool(a.get("required", True)),
                                      position=int(a.get("position") or i)))
     req.approvers.filter(archived_at__isnull=True).update(archived_at=timezone.now())
@@ -346,6 +371,9 @@ def approval_delegate(*, request: ApprovalRequest, user: User, password: str, to
     if not _may_respond(to_user):
         raise InvalidInput(f"{to_user} may not approve ({RESPOND_PERMISSION}).", fields={"to_user": ["may not approve"]})
     _precheck(request, user)
+    if not _sees_record(to_user, _record_of(request)):
+        raise InvalidInput(f"{to_user} may not see {request.record_label} (export clearance), so cannot approve it.",
+                           fields={"to_user": ["cannot see the record"]})
     confirmation = password_confirm(user=user, password=password, ip=ip)
     with transaction.atomic():
         req = _locked(request)
@@ -461,12 +489,15 @@ def approvals_escalate(*, now=None) -> int:
 
 # ---------- reading ----------
 
-def approvals_for_user(*, user: User) -> dict[str, list[ApprovalRequest]]:
-    """"My approvals": what waits for ``user`` now (overdue first), and what they requested."""
+def approvals_for_user(*, user: User, access=None) -> dict[str, list[ApprovalRequest]]:
+    """"My approvals": what waits for ``user`` now (overdue first), and what they requested (only
+    requests whose record they may see)."""
+    access = access or access_for(user, current_tenant())
     waiting_ids = list(ApprovalApprover.objects.filter(
         user=user, archived_at__isnull=True, request__status=Status.PENDING, responses__isnull=True,
     ).values_list("request_id", flat=True))
-    candidates = list(ApprovalRequest.objects.filter(pk__in=waiting_ids).select_related("requested_by", "record_type"))
+    candidates = list(approval_requests_visible(ApprovalRequest.objects.filter(pk__in=waiting_ids), access)
+                      .select_related("requested_by", "record_type"))
     places: dict[int, list[ApprovalApprover]] = {r.pk: [] for r in candidates}
     for p in ApprovalApprover.objects.filter(request_id__in=places, archived_at__isnull=True).select_related("user") \
             .order_by("position", "id"):
@@ -477,7 +508,7 @@ def approvals_for_user(*, user: User) -> dict[str, list[ApprovalRequest]]:
     waiting = [r for r in candidates
                if any(p.user_id == user.pk for p in _state(r, places[r.pk], responses[r.pk]).turn)]
     waiting.sort(key=lambda r: (r.due_at or timezone.now(), r.pk))
-    mine = list(ApprovalRequest.objects.filter(requested_by=user).filter(
+    mine = list(approval_requests_visible(ApprovalRequest.objects.filter(requested_by=user), access).filter(
         Q(status__in=[Status.DRAFT, Status.PENDING]) | Q(completed_at__gte=timezone.now() - timedelta(days=30)))
         .select_related("record_type").order_by("-id")[:200])
     return {"waiting": waiting, "requested": mine}

@@ -229,6 +229,18 @@ def manifestations(record) -> list[dict]:
     return [manifestation(s, current) for s in signatures_of(record)]
 
 
+def records_visible(model, access):
+    """The records of ``model`` this user may see: the role type's rows (``core.access.visible``),
+    narrowed by the model's own ``visible`` hook when its registration has one."""
+    from traveler.core.access import visible
+
+    key = model._meta.label_lower
+    spec = registry.signables.get(key) or registry.approvables.get(key)
+    hook = getattr(spec, "visible", None)
+    qs = hook(access=access) if hook else model.objects.all()
+    return visible(qs, access)
+
+
 def record_for(signable: Signable, record_id) -> object:
     """The record ``record_id`` of ``signable``'s model in the current tenant, or NotFound."""
     model = signable.model

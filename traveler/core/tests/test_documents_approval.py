@@ -124,3 +124,44 @@ def test_cover_sheet_pdf_shows_the_signatures(tenant, people, tmp_path):
 def test_itar_cover_sheet_is_not_found_for_a_non_cleared_user(tenant, people):
     doc = make_document(tenant, by=people["dc"], code="RPT", classification="itar")
     assert signed_in(people["author"], tenant).get(f"/documents/{doc.pk}/cover.pdf").status_code == 404
+
+
+def clear(tenant, *users):
+    from traveler.core.models import Membership
+    from traveler.core.services.users import member_set_export_clearance
+
+    admin = make_member(tenant, roles=["tenant_admin"])
+    with tenant_context(tenant, actor=admin):
+        for u in users:
+            member_set_export_clearance(membership=Membership.objects.get(tenant=tenant, user=u), cleared=True,
+                                        reason="US person, checked")
+
+
+def test_an_export_controlled_revision_and_its_approval_exist_only_for_cleared_members(tenant, people):
+    from traveler.core.tests.factories import ApiClient
+
+    cleared_qa = make_member(tenant, roles=["qa_manager"], full_name="Cleo Cleared")
+    plain_qa = make_member(tenant, roles=["qa_manager"], full_name="Paul Plain")
+    clear(tenant, people["author"], people["dc"], cleared_qa)
+    doc = make_document(tenant, by=people["author"], code="SOP", classification="itar")
+    rev = make_revision(tenant, doc, by=people["author"])
+    with tenant_context(tenant, actor=people["author"]):
+        document_revision_submit(revision=rev)
+        req = ApprovalRequest.objects.get(record_id=str(rev.pk))
+        approvers = {a.user_id for a in req.approvers.all()}
+    assert approvers == {people["dc"].pk, cleared_qa.pk}  # the member who may not see it is left out
+    plain = signed_in(plain_qa, tenant)
+    assert plain.get(f"/approvals/{req.pk}/").status_code == 404
+    assert plain.get(f"/sign/core.documentrevision/{rev.pk}/").status_code == 404
+    api = ApiClient().as_user(plain_qa, tenant)
+    assert req.pk not in [r["id"] for r in api.get("/api/v1/core/approval-requests/").json()["results"]]
+    assert api.get(f"/api/v1/core/approval-requests/{req.pk}/").status_code == 404
+    r = api.get(f"/api/v1/core/signatures/?record_type=core.documentrevision&record_id={rev.pk}")
+    assert r.status_code == 404
+    assert signed_in(cleared_qa, tenant).get(f"/approvals/{req.pk}/").status_code == 200
+    with tenant_context(tenant, actor=people["dc"]):
+        from traveler.core.errors import InvalidInput
+        from traveler.core.services.approvals import approval_delegate
+
+        with pytest.raises(InvalidInput, match="export clearance"):
+            approval_delegate(request=req, user=people["dc"], password=PASSWORD, to_user=plain_qa, reason="away")

@@ -371,7 +371,8 @@ def test_demo_documents(tenant):
 
     controller = make_member(tenant, roles=["document_controller"],
                              email=f"document.controller@{tenant.slug}.example.com")
-    make_member(tenant, roles=["qa_manager"])  # approves the revisions in review
+    make_member(tenant, roles=["qa_manager"], email=f"qa.manager@{tenant.slug}.example.com")  # approves them
+    make_member(tenant, roles=["tenant_admin"], email=f"tenant.admin@{tenant.slug}.example.com")  # clears for ITAR
     load_document_demo(tenant)
     load_document_demo(tenant)  # idempotent
     with tenant_context(tenant):

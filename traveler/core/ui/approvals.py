@@ -25,6 +25,7 @@ from traveler.core.services.signatures import (
     manifestations,
     meaning_label,
     record_content,
+    records_visible,
     sha256,
     signable_by_key,
     signature_sign,
@@ -53,7 +54,7 @@ def _record(request, record_type: str, pk: int):
         signable = signable_by_key(record_type)
     except TravelerError:
         raise Http404 from None
-    obj = visible(signable.model.objects.filter(pk=pk), request.access).first()
+    obj = records_visible(signable.model, request.access).filter(pk=pk).first()
     if obj is None:
         raise Http404
     return signable, obj
@@ -160,7 +161,7 @@ class ApprovalInbox(ShellView):
     permission = "core.view_approvals"
 
     def get(self, request):
-        boxes = svc.approvals_for_user(user=request.user)
+        boxes = svc.approvals_for_user(user=request.user, access=request.access)
         waiting = request_rows(boxes["waiting"])
         waiting.sort(key=lambda row: (not row["overdue"], row["r"].due_at or timezone.now()))
         return render(request, "core/approval_inbox.html", {
@@ -214,7 +215,8 @@ class ApprovalDetail(ShellView):
     permission = "core.view_approvals"
 
     def get_request(self, pk) -> ApprovalRequest:
-        req = visible(ApprovalRequest.objects.filter(pk=pk), self.request.access).select_related(
+        req = svc.approval_requests_visible(visible(ApprovalRequest.objects.filter(pk=pk), self.request.access),
+                                            self.request.access).select_related(
             "record_type", "requested_by", "template").first()
         if req is None:
             raise Http404
@@ -223,7 +225,7 @@ class ApprovalDetail(ShellView):
     def page(self, request, req, forms_=None, status=200):
         state = svc.approval_state(req)
         model = req.record_type.model_class()
-        record = visible(model.objects.filter(pk=req.record_id), request.access).first() if model else None
+        record = records_visible(model, request.access).filter(pk=req.record_id).first() if model else None
         current = getattr(record, "version", None)
         sigs = {}
         for r in state.responses.values():
@@ -327,7 +329,7 @@ class ApprovalPdf(ApprovalDetail):
 
         req = self.get_request(pk)
         model = req.record_type.model_class()
-        record = visible(model.objects.filter(pk=req.record_id), request.access).first() if model else None
+        record = records_visible(model, request.access).filter(pk=req.record_id).first() if model else None
         body = approval_record_pdf(req=req, state=svc.approval_state(req), current_version=getattr(record, "version", None),
                                    tenant=request.tenant.name, printed_by=request.user.full_name)
         response = HttpResponse(body, content_type="application/pdf")
@@ -378,7 +380,7 @@ class ApprovalNew(ShellView):
         if approvable is None:
             raise Http404
         check(request.access, request.user, approvable.permission)
-        obj = visible(approvable.model.objects.filter(pk=pk), request.access).first()
+        obj = records_visible(approvable.model, request.access).filter(pk=pk).first()
         if obj is None:
             raise Http404
         return approvable, obj

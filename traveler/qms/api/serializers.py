@@ -3,11 +3,13 @@ Inputs only parse and type-check; the services decide what is allowed and name t
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from traveler.core.api.base import ChangeInput, InputSerializer, RecordSerializer
 from traveler.core.models import User
 from traveler.core.tenancy import current_tenant
+from traveler.mes_lite.api.serializers import PersonSerializer
 from traveler.mes_lite.models import Equipment, MeasurementDefinition, Part, PartType, Step
 from traveler.qms.choices import ReportStatus
 from traveler.qms.models import MeasurementResult, QualityErrorsList, QualityReport, QualityReportDefect
@@ -52,11 +54,6 @@ class DefectCodeInput(ChangeInput, serializers.ModelSerializer):
 
 # Quality reports ----------------------------------------------------------------------------------
 
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="full_name")
-
-
 class ReportDefectSerializer(serializers.ModelSerializer):
     code = serializers.IntegerField(source="error_id", help_text="The defect code's id.")
     code_text = serializers.CharField(source="error.code")
@@ -90,7 +87,8 @@ class QualityReportSerializer(RecordSerializer):
                   "inspectors", "equipment", "defects", "results", "version", "created_at", "updated_at",
                   "archived_at"]
 
-    def get_inspectors(self, obj) -> list[PersonSerializer]:
+    @extend_schema_field(PersonSerializer(many=True))
+    def get_inspectors(self, obj) -> list[dict]:
         return [{"id": link.user_id, "name": link.user.full_name} for link in obj.inspector_links.all()]
 
     def get_equipment(self, obj) -> list[int]:

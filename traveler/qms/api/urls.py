@@ -1,0 +1,11 @@
+"""Quality's API, mounted at /api/v1/qms/."""
+
+from rest_framework.routers import SimpleRouter
+
+from traveler.qms.api.views import DefectCodeViewSet, QualityReportViewSet
+
+router = SimpleRouter()
+router.register("quality-reports", QualityReportViewSet, basename="quality-report")
+router.register("defect-codes", DefectCodeViewSet, basename="defect-code")
+
+urlpatterns = router.urls

@@ -1,0 +1,50 @@
+"""What Quality does when MES Lite's parts move: a part quarantined for measurements out of
+specification gets a failed quality report at that step, with those measurements as its results."""
+
+from __future__ import annotations
+
+from traveler.core.eventbus import Delivered, subscribe
+
+
+@subscribe("mes.part.quarantined", durable=True)
+def report_quarantined_part(event: Delivered) -> None:
+    """One failed report per quarantine event, however often the event is delivered: the report keeps
+    the event's id, unique per tenant."""
+    from traveler.core.errors import Conflict
+    from traveler.core.models import User
+    from traveler.core.tenancy import current_tenant, tenant_context
+    from traveler.mes_lite.choices import TransitionAction
+    from traveler.mes_lite.models import EquipmentUsage, Part, Step, StepMeasurement, StepTransitionLog
+    from traveler.qms.choices import ReportOrigin, ReportStatus
+    from traveler.qms.models import QualityReport
+    from traveler.qms.services.reports import quality_report_create
+
+    if QualityReport.objects.filter(source_event_id=event.id).exists():
+        return
+    step_id = event.payload.get("from_step_id") or event.payload.get("to_step_id")
+    part = Part.objects.filter(pk=event.payload["part_id"]).first()
+    step = Step.objects.filter(pk=step_id).first() if step_id else None
+    if part is None or step is None:
+        return
+    moves = StepTransitionLog.objects.filter(part=part, action=TransitionAction.QUARANTINE, from_step=step)
+    if event.occurred_at is not None:
+        moves = moves.filter(transition_time__lte=event.occurred_at)
+    move = moves.order_by("-transition_time", "-pk").first()
+    measured = []
+    equipment = []
+    if move is not None:
+        measured = list(StepMeasurement.objects.filter(transition=move, in_spec=False).select_related("definition")
+                        .order_by("pk"))
+        equipment = [u.equipment for u in EquipmentUsage.objects.filter(transition=move).select_related("equipment")
+                     if u.equipment.archived_at is None]
+    results = [{"definition": m.definition, "value": m.passed if m.value is None else m.value} for m in measured]
+    description = (move.note if move is not None and move.note else
+                   f"Part {part.serial_number} was quarantined at '{step.name}'.")
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    with tenant_context(current_tenant(), actor=actor):
+        try:
+            quality_report_create(part=part, step=step, status=ReportStatus.FAIL, description=description,
+                                  equipment=equipment, results=results, origin=ReportOrigin.QUARANTINE,
+                                  source_event_id=event.id, reason=f"Part quarantined (event #{event.id})")
+        except Conflict:  # a concurrent delivery of the same event wrote it first
+            return

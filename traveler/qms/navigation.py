@@ -1,0 +1,10 @@
+"""Quality's menu: the Quality section."""
+
+from traveler.core.registry import MenuItem, add_menu_item, declare_menu_section
+
+declare_menu_section("Quality", 30)
+
+add_menu_item(MenuItem("qms", "Quality reports", "qms:qualityreport-list", "qms.view_qualityreport", "Quality", 10,
+                       "shield"))
+add_menu_item(MenuItem("qms", "Defect codes", "qms:qualityerrorslist-list", "qms.view_qualityerrorslist", "Quality",
+                       20, "alert"))

@@ -1,0 +1,32 @@
+"""Quality's panels on pages it does not own (a part's traveler lists its quality reports), and the
+records of its own that accept documents (evidence on a quality report)."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from traveler.core.registry import Panel, add_panel, register_attachable
+from traveler.qms.models import QualityReport
+
+PART_REPORTS_SHOWN = 20
+
+
+def _part_reports(request, part) -> str:
+    rows = list(QualityReport.objects.filter(part=part, archived_at__isnull=True).select_related("step")
+                .order_by("-created_at", "-pk")[:PART_REPORTS_SHOWN + 1])
+    return render_to_string("qms/panels/part_reports.html", {
+        "reports": [{"report": r, "url": reverse("qms:qualityreport-detail", args=[r.pk])}
+                    for r in rows[:PART_REPORTS_SHOWN]],
+        "more": len(rows) > PART_REPORTS_SHOWN,
+        "list_url": f"{reverse('qms:qualityreport-list')}?part={part.pk}",
+        "new_url": (f"{reverse('qms:qualityreport-create')}?part={part.pk}"
+                    if request.access.has("qms.add_qualityreport") else None),
+    }, request=request)
+
+
+add_panel(Panel("qms", "mes_lite.part.detail", "Quality reports", _part_reports, permission="qms.view_qualityreport",
+                order=40))
+
+# Evidence (photos, inspection sheets, certificates) on quality reports.
+register_attachable(QualityReport, panel_target="qms.qualityreport.detail", permission="qms.view_qualityreport")

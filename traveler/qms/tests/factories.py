@@ -1,0 +1,48 @@
+"""Quality test factories: real services, unique codes, no fixed ids."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from traveler.core.tenancy import tenant_context
+from traveler.core.tests.factories import record_factory
+from traveler.mes_lite.models import Part, Step
+from traveler.mes_lite.services.routing import route_steps
+from traveler.mes_lite.tests.factories import make_work_order
+from traveler.qms.choices import ReportStatus
+from traveler.qms.models import QualityErrorsList, QualityReport
+from traveler.qms.services.defects import defect_code_create
+from traveler.qms.services.reports import quality_report_create
+
+_n = itertools.count(1)
+
+
+def make_defect_code(tenant, **kw) -> QualityErrorsList:
+    with tenant_context(tenant):
+        return defect_code_create(data={"code": f"D-{next(_n)}-{uuid.uuid4().hex[:4]}", "description": "Burr on bore",
+                                        "severity": "major", **kw})
+
+
+def part_at_start(tenant) -> tuple[Part, list[Step]]:
+    """A new part of a fresh work order, and its route (first step to last)."""
+    wo = make_work_order(tenant, quantity=1)
+    with tenant_context(tenant):
+        part = Part.objects.get(work_order=wo)
+        return part, route_steps(wo.process)
+
+
+def make_quality_report(tenant, *, status=ReportStatus.PENDING, **kw) -> QualityReport:
+    part, route = part_at_start(tenant)
+    with tenant_context(tenant):
+        return quality_report_create(part=part, step=route[0], status=status, description="Visual check", **kw)
+
+
+@record_factory(QualityErrorsList)
+def _defect_code(tenant):
+    return make_defect_code(tenant)
+
+
+@record_factory(QualityReport)
+def _report(tenant):
+    return make_quality_report(tenant)

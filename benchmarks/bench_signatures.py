@@ -47,7 +47,8 @@ def run(args) -> None:
 
     from traveler.core.models import ApprovalApprover, ApprovalRequest, Company
     from traveler.core.registry import Approvable, register_approvable
-    from traveler.core.services.approvals import approval_template_create, approvals_for_user
+    from traveler.core.services.approval_templates import approval_template_create
+    from traveler.core.services.approvals import approvals_for_user
     from traveler.core.services.auth import token_issue
     from traveler.core.services.companies import company_create
     from traveler.core.services.signatures import signature_sign

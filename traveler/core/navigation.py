@@ -19,7 +19,7 @@ add_menu_item(MenuItem("core", "Change password", "core:password-change", None, 
 
 
 def _template_approvers(request, obj) -> str:
-    from traveler.core.ui.approvals import template_approvers_panel
+    from traveler.core.ui.approval_templates import template_approvers_panel
 
     return template_approvers_panel(request, obj)
 

@@ -27,6 +27,11 @@ from traveler.core.errors import InvalidInput, NotFound
 from traveler.core.models import ApprovalRequest, ApprovalTemplate, Role, Signature
 from traveler.core.registry import registry
 from traveler.core.services import approvals as svc
+from traveler.core.services.approval_templates import (
+    approval_template_create,
+    approval_template_set_approvers,
+    approval_template_update,
+)
 from traveler.core.services.signatures import manifestation, records_visible, signable_by_key, signature_sign
 
 User = get_user_model()
@@ -156,14 +161,14 @@ class ApprovalTemplateInput(ChangeInput, serializers.ModelSerializer):
 
 def _template_create(*, data, reason):
     approvers = data.pop("approvers", None)
-    return svc.approval_template_create(data=data, approvers=approvers, reason=reason)
+    return approval_template_create(data=data, approvers=approvers, reason=reason)
 
 
 def _template_update(*, approvaltemplate, version, data, reason):
     approvers = data.pop("approvers", None)
-    t = svc.approval_template_update(template=approvaltemplate, version=version, data=data, reason=reason)
+    t = approval_template_update(template=approvaltemplate, version=version, data=data, reason=reason)
     if approvers is not None:
-        svc.approval_template_set_approvers(template=t, approvers=approvers, reason=reason)
+        approval_template_set_approvers(template=t, approvers=approvers, reason=reason)
     return t
 
 

@@ -39,70 +39,19 @@ from traveler.core.models import (
     ApprovalRequest,
     ApprovalResponse,
     ApprovalTemplate,
-    ApprovalTemplateApprover,
-    Membership,
-    Role,
     User,
 )
 from traveler.core.models.approvals import Flow, Order
 from traveler.core.registry import Approvable, registry
+from traveler.core.services.approval_templates import check_active_member
 from traveler.core.services.notifications import notify
 from traveler.core.services.records import record_create, record_update
 from traveler.core.services.signatures import password_confirm, signature_write
-from traveler.core.tenancy import audit_reason, current_tenant
+from traveler.core.tenancy import current_tenant
 
 RESPOND_PERMISSION = "core.respond_approvals"
 Status = ApprovalRequest.Status
 Decision = ApprovalResponse.Decision
-
-
-# ---------- templates ----------
-
-def _check_template(data: dict) -> None:
-    t = data.get("template_type")
-    if t is not None and t not in registry.approval_template_types:
-        raise InvalidInput(f"{t!r} is not a template type: choose one of {', '.join(sorted(registry.approval_template_types))}.",
-                           fields={"template_type": ["invalid"]})
-    if data.get("flow") == Flow.THRESHOLD and not data.get("threshold"):
-        raise InvalidInput("A threshold template needs the number of approvals (threshold).",
-                           fields={"threshold": ["required for the threshold flow"]})
-
-
-def approval_template_create(*, data: dict, approvers: list[dict] | None = None,
-                             reason: str | None = None) -> ApprovalTemplate:
-    """A template and its default approvers (``[{"user": User} | {"role": Role}, "required", "position"]``)."""
-    _check_template(data)
-    with transaction.atomic():
-        template = record_create(ApprovalTemplate, data=data, reason=reason)
-        if approvers:
-            approval_template_set_approvers(template=template, approvers=approvers, reason=reason)
-    return template
-
-
-def approval_template_update(*, template: ApprovalTemplate, version: int | None, data: dict,
-                             reason: str | None = None) -> ApprovalTemplate:
-    merged = {"template_type": template.template_type, "flow": template.flow, "threshold": template.threshold, **data}
-    _check_template(merged)
-    return record_update(template, version=version, data=data, reason=reason)
-
-
-def approval_template_set_approvers(*, template: ApprovalTemplate, approvers: list[dict],
-                                    reason: str | None = None) -> list[ApprovalTemplateApprover]:
-    """Replace the template's default approvers (requests already made keep theirs)."""
-    rows = []
-    for i, a in enumerate(approvers, start=1):
-        user, role = a.get("user"), a.get("role")
-        if (user is None) == (role is None):
-            raise InvalidInput("Each default approver is either a user or a role.", fields={"approvers": [f"item {i}"]})
-        if user is not None:
-            _check_member(user, f"approvers[{i}]")
-        rows.append(ApprovalTemplateApprover(template=template, user=user, role=role,
-                                             required=bool(a.get("required", True)), position=int(a.get("position") or i)))
-    with transaction.atomic(), audit_reason(reason):
-        now = timezone.now()
-        template.approvers.filter(archived_at__isnull=True).update(archived_at=now)
-        ApprovalTemplateApprover.objects.bulk_create(rows)
-    return rows
 
 
 # ---------- requests ----------
@@ -133,13 +82,6 @@ def approvable_for(record) -> Approvable:
         raise InvalidInput(f"{type(record)._meta.verbose_name} records cannot be put through an approval.",
                            fields={"record_type": ["not approvable"]})
     return approvable
-
-
-def _check_member(user: User, field: str) -> None:
-    ok = Membership.objects.filter(tenant_id=current_tenant().pk, user=user, is_active=True,
-                                   accepted_at__isnull=False, user__is_active=True).exists()
-    if not ok:
-        raise InvalidInput(f"{user} is not an active member here.", fields={field: ["not an active member"]})
 
 
 def _may_respond(user: User) -> bool:
@@ -214,7 +156,7 @@ def _set_approvers(req: ApprovalRequest, approvers: list[dict]) -> None:
         if user.pk in seen:
             raise InvalidInput(f"{user} is listed twice.", fields={"approvers": [f"item {i}: duplicate"]})
         seen.add(user.pk)
-        _check_member(user, "approvers")
+        check_active_member(user, "approvers")
         if not _may_respond(user):
             raise InvalidInput(f"{user} may not approve ({RESPOND_PERMISSION}).", fields={"approvers": [f"item {i}"]})
         if not _sees_record(user, _record_of(req)):
@@ -286,7 +228,8 @@ def _state(req: ApprovalRequest, places: list[ApprovalApprover] | None = None,
     """Where ``req`` stands; ``places`` and ``responses`` may be given already loaded (lists)."""
     places = _places(req) if places is None else places
     if responses is None:
-        responses = list(ApprovalResponse.objects.filter(request=req).select_related("user"))
+        responses = list(ApprovalResponse.objects.filter(request=req).select_related(
+            "user", "delegated_to", "signature__signer"))
     by_place = {r.approver_id: r for r in responses}
     open_places = [p for p in places if p.pk not in by_place]
     approvals = sum(1 for r in by_place.values() if r.decision == Decision.APPROVED)
@@ -324,7 +267,7 @@ def approval_prefetch(queryset):
 
     return queryset.prefetch_related(
         Prefetch("approvers", queryset=ApprovalApprover.objects.select_related("user")),
-        Prefetch("responses", queryset=ApprovalResponse.objects.select_related("user")))
+        Prefetch("responses", queryset=ApprovalResponse.objects.select_related("user", "signature__signer")))
 
 
 # ---------- responding ----------
@@ -367,7 +310,7 @@ def approval_delegate(*, request: ApprovalRequest, user: User, password: str, to
         raise InvalidInput("Say why you delegate.", fields={"reason": ["required"]})
     if to_user is None or to_user.pk == user.pk:
         raise InvalidInput("Delegate to someone else.", fields={"to_user": ["must be another user"]})
-    _check_member(to_user, "to_user")
+    check_active_member(to_user, "to_user")
     if not _may_respond(to_user):
         raise InvalidInput(f"{to_user} may not approve ({RESPOND_PERMISSION}).", fields={"to_user": ["may not approve"]})
     _precheck(request, user)
@@ -512,39 +455,3 @@ def approvals_for_user(*, user: User, access=None) -> dict[str, list[ApprovalReq
         Q(status__in=[Status.DRAFT, Status.PENDING]) | Q(completed_at__gte=timezone.now() - timedelta(days=30)))
         .select_related("record_type").order_by("-id")[:200])
     return {"waiting": waiting, "requested": mine}
-
-
-def approval_request_get(pk) -> ApprovalRequest:
-    try:
-        return ApprovalRequest.objects.select_related("record_type", "requested_by", "template").get(pk=pk)
-    except (ApprovalRequest.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such approval request here.") from None
-
-
-def role_by_code(code: str) -> Role:
-    try:
-        return Role.objects.get(code=code)
-    except Role.DoesNotExist:
-        raise InvalidInput(f"No role {code!r}.", fields={"role": ["unknown"]}) from None
-
-
-# ---------- defaults ----------
-
-DOCUMENT_RELEASE_TEMPLATE = "Document release"
-
-
-def approval_templates_seed(tenant) -> ApprovalTemplate:
-    """The tenant's default document release template, created once (administrators change it
-    afterwards): any one Document Controller or QA Manager other than the author approves, within
-    5 days. Returns it."""
-    from traveler.core.tenancy import tenant_context
-
-    with tenant_context(tenant), transaction.atomic():
-        template = ApprovalTemplate.objects.filter(name=DOCUMENT_RELEASE_TEMPLATE).first()
-        if template is None:
-            template = approval_template_create(
-                data={"name": DOCUMENT_RELEASE_TEMPLATE, "template_type": "document_release", "sla_days": 5,
-                      "flow": Flow.ANY, "description": "Release of a controlled document revision."},
-                approvers=[{"role": Role.objects.get(code=code), "required": True}
-                           for code in ("document_controller", "qa_manager")])
-    return template

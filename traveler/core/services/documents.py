@@ -74,7 +74,7 @@ DEFAULT_DOCUMENT_TYPES: tuple[DocumentTypeSpec, ...] = (
 def document_types_seed(tenant: Tenant) -> int:
     """Create the default document types a tenant lacks (by code), those that require approval going
     through the tenant's default release template. Idempotent; returns how many were added."""
-    from traveler.core.services.approvals import approval_templates_seed
+    from traveler.core.services.approval_templates import approval_templates_seed
 
     template = approval_templates_seed(tenant)
     with tenant_context(tenant), transaction.atomic():

@@ -241,15 +241,6 @@ def records_visible(model, access):
     return visible(qs, access)
 
 
-def record_for(signable: Signable, record_id) -> object:
-    """The record ``record_id`` of ``signable``'s model in the current tenant, or NotFound."""
-    model = signable.model
-    try:
-        return model.objects.get(pk=record_id)
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"No {model._meta.verbose_name} {record_id!r} here.") from None
-
-
 # ---------- verification ----------
 
 @dataclass(frozen=True)

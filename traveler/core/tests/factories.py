@@ -77,7 +77,7 @@ def _company(tenant: Tenant) -> Company:
 
 @record_factory(ApprovalTemplate)
 def _approval_template(tenant: Tenant) -> ApprovalTemplate:
-    from traveler.core.services.approvals import approval_template_create
+    from traveler.core.services.approval_templates import approval_template_create
 
     with tenant_context(tenant):
         return approval_template_create(data={"name": f"Template {next(_n)}", "template_type": "document_release"})

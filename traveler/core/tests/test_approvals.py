@@ -10,6 +10,7 @@ from django.utils import timezone
 from traveler.core.errors import Conflict, InvalidInput, NotFound
 from traveler.core.models import ApprovalRequest, ApprovalResponse, Company, History, Notification, OutboxEvent
 from traveler.core.models.approvals import Flow, Order
+from traveler.core.services.approval_templates import approval_template_create
 from traveler.core.services.approvals import (
     approval_delegate,
     approval_request_cancel,
@@ -17,7 +18,6 @@ from traveler.core.services.approvals import (
     approval_request_set_approvers,
     approval_request_start,
     approval_respond,
-    approval_template_create,
     approvals_escalate,
     approvals_for_user,
 )

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def site(django_db_setup, django_db_blocker):
     from traveler.core.models import Company
-    from traveler.core.services.approvals import approval_template_create
+    from traveler.core.services.approval_templates import approval_template_create
     from traveler.core.tenancy import tenant_context
     from traveler.core.tests.factories import PASSWORD, make_company, make_member, make_tenant
     from traveler.core.tests.registering import approvable

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from traveler.core.models import ApprovalRequest, Company, Signature
-from traveler.core.services.approvals import approval_request_create, approval_template_create
+from traveler.core.services.approval_templates import approval_template_create
+from traveler.core.services.approvals import approval_request_create
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import PASSWORD, make_company, make_member
 from traveler.core.tests.registering import approvable

@@ -4,6 +4,7 @@ from django.urls import path
 
 from traveler.core.ui import (
     account,
+    approval_templates,
     approvals,
     companies,
     documents,
@@ -30,5 +31,6 @@ urlpatterns = [
     *tokens.urlpatterns,
     *account.urlpatterns,
     *approvals.urlpatterns,
+    *approval_templates.urlpatterns,
     *notifications.urlpatterns,
 ]

@@ -212,8 +212,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploaded files (document revisions) go through Django's storage API, under their SHA-256.
 # TRAVELER_FILE_STORAGE=local (default): a folder, TRAVELER_FILES_DIR (default .traveler/files).
-# TRAVELER_FILE_STORAGE=s3: an S3-compatible bucket through django-storages (pip install
-# "django-storages[s3]"), configured by the TRAVELER_S3_* variables below. See docs/documents.md.
+# TRAVELER_FILE_STORAGE=s3: an S3-compatible bucket through django-storages (pip install -r
+# requirements/s3.txt), configured by the TRAVELER_S3_* variables below. See docs/documents.md.
 TRAVELER_FILES_DIR = os.environ.get("TRAVELER_FILES_DIR", str(BASE_DIR / ".traveler" / "files"))
 TRAVELER_FILE_STORAGE = os.environ.get("TRAVELER_FILE_STORAGE", "local")
 if TRAVELER_FILE_STORAGE == "s3":

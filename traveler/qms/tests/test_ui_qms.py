@@ -3,6 +3,8 @@ Quality menu, and evidence documents on a report."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from traveler.core.tenancy import tenant_context
@@ -99,3 +101,50 @@ def test_evidence_documents_attach_to_a_report(tenant, inspector):
         document_attach(document=sheet, target=report)
     html = signed_in(inspector, tenant).get(f"/qms/quality-reports/{report.pk}/").content.decode()
     assert "Documents" in html and sheet.number in html
+
+
+def _definitions(step):
+    return list(MeasurementDefinition.objects.filter(step=step).order_by("sequence", "pk"))
+
+
+def test_an_inspector_records_results_and_defects_in_the_form(tenant, inspector):
+    part, route = part_at_start(tenant)
+    code = make_defect_code(tenant, description="Burr on bore")
+    other_type_code = make_defect_code(tenant, description="Only on nozzles")
+    with tenant_context(tenant):
+        from traveler.mes_lite.tests.factories import make_part_type
+        other_type_code.part_types.add(make_part_type(tenant))  # limited to another part type
+        defs = _definitions(route[0])
+        bore = next(d for d in defs if d.label == "Bore diameter")
+    client = signed_in(inspector, tenant)
+    page = client.get(f"/qms/quality-reports/new/?part={part.pk}&step={route[0].pk}").content.decode()
+    assert "Bore diameter" in page and "Burr on bore" in page and "Only on nozzles" not in page
+    assert page.index("Bore diameter") < page.index("Reason for change")
+    post = {"part": part.pk, "step": route[0].pk, "status": "pass", "description": "Bore gauged",
+            f"result_{bore.pk}": "6.5", "defect_0_code": code.pk, "defect_0_count": "3"}
+    r = client.post("/qms/quality-reports/new/", post)
+    assert r.status_code == 400 and "cannot pass" in r.content.decode()  # the service decides, nothing written
+    with tenant_context(tenant):
+        assert not QualityReport.objects.filter(part=part).exists()
+    r = client.post("/qms/quality-reports/new/", {**post, "status": "fail"})
+    assert r.status_code == 302, r.content.decode()[:3000]
+    with tenant_context(tenant):
+        report = QualityReport.objects.get(part=part)
+        assert [(x.definition_id, x.value, x.in_spec) for x in report.results.all()] == [(bore.pk, Decimal("6.5"), False)]
+        assert [(d.error_id, d.count) for d in report.defect_links.all()] == [(code.pk, 3)]
+    # Editing shows what was recorded; a count without a code is refused; clearing the rows removes defects.
+    edit = client.get(f"/qms/quality-reports/{report.pk}/edit/").content.decode()
+    assert 'value="6.5"' in edit and f'value="{code.pk}" selected' in edit
+    base = {"status": "fail", "description": "Bore gauged", "version": report.version, f"result_{bore.pk}": "6.5",
+            "defect_0_code": code.pk, "defect_0_count": "3"}
+    r = client.post(f"/qms/quality-reports/{report.pk}/edit/", {**base, "defect_1_count": "2"})
+    assert r.status_code == 400 and "Choose the defect code" in r.content.decode()
+    in_spec = str((bore.lower_limit + bore.upper_limit) / 2)
+    r = client.post(f"/qms/quality-reports/{report.pk}/edit/",
+                    {**base, "status": "pass", f"result_{bore.pk}": in_spec, "defect_0_code": "", "defect_0_count": "",
+                     "reason": "re-measured"})
+    assert r.status_code == 302, r.content.decode()[:3000]
+    with tenant_context(tenant):
+        report.refresh_from_db()
+        assert report.status == "pass" and [x.in_spec for x in report.results.all()] == [True]
+        assert not report.defect_links.exists()

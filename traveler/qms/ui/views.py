@@ -8,6 +8,7 @@ from traveler.core.ui.generic import (
     RecordFormView,
     RecordListView,
 )
+from traveler.mes_lite.models import Part, Step
 from traveler.qms.models import QualityErrorsList, QualityReport
 from traveler.qms.services.defects import defect_code_create, defect_code_update
 from traveler.qms.services.reports import quality_report_archive, quality_report_create, quality_report_update
@@ -90,10 +91,20 @@ class QualityReportEdit(RecordFormView):
 
     def get_form(self, data=None, instance=None):
         form = super().get_form(data=data, instance=instance)
-        part = self.request.GET.get("part", "")
-        if instance is None and data is None and part.isdigit():
-            form.initial["part"] = int(part)
+        if instance is None and data is None:  # ?part= and ?step= choose them (and the step's fields)
+            form.initial.update({k: int(v) for k in ("part", "step") if (v := self.request.GET.get(k, "")).isdigit()})
+            form.choose(form.chosen("step", Step), form.chosen("part", Part))
+            if "reason" in form.fields:  # the reason stays last
+                form.fields["reason"] = form.fields.pop("reason")
         return form
+
+    def changed_data(self, form) -> dict:
+        data = super().changed_data(form)
+        if form.definitions and (self.is_create or form.results_changed()):
+            data["results"] = form.results()
+        if form.defect_rows and (self.is_create or form.defects_changed()):
+            data["defects"] = form.defects()
+        return data
 
 
 class QualityReportArchive(RecordArchiveView):

@@ -21,6 +21,7 @@ def _part_reports(request, part) -> str:
         "more": len(rows) > PART_REPORTS_SHOWN,
         "list_url": f"{reverse('qms:qualityreport-list')}?part={part.pk}",
         "new_url": (f"{reverse('qms:qualityreport-create')}?part={part.pk}"
+                    + (f"&step={part.current_step_id}" if part.current_step_id else "")  # its fields shown
                     if request.access.has("qms.add_qualityreport") else None),
     }, request=request)
 

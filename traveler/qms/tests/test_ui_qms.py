@@ -10,7 +10,7 @@ import pytest
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import make_company, make_document, make_member, make_revision
 from traveler.core.tests.test_ui_shell import nav_labels, signed_in
-from traveler.mes_lite.models import MeasurementDefinition
+from traveler.mes_lite.models import MeasurementDefinition, Part
 from traveler.qms.choices import ReportStatus
 from traveler.qms.models import QualityErrorsList, QualityReport
 from traveler.qms.services.reports import quality_report_create
@@ -54,6 +54,7 @@ def test_report_pages_and_the_part_panel(tenant, inspector):
     assert "Awaiting lab" in html and "Ines Inspector" in html and "No results recorded" in html
     traveler = client.get(f"/mes/parts/{part.pk}/").content.decode()
     assert "Quality reports" in traveler and f"/qms/quality-reports/{report.pk}/" in traveler
+    assert f"/qms/quality-reports/new/?part={part.pk}" in traveler
     r = client.post(f"/qms/quality-reports/{report.pk}/edit/", {"status": "fail", "description": "Lab: cracked",
                                                                 "inspectors": [inspector.pk],
                                                                 "version": report.version, "reason": "lab result"})
@@ -116,7 +117,10 @@ def test_an_inspector_records_results_and_defects_in_the_form(tenant, inspector)
         other_type_code.part_types.add(make_part_type(tenant))  # limited to another part type
         defs = _definitions(route[0])
         bore = next(d for d in defs if d.label == "Bore diameter")
+        Part.objects.filter(pk=part.pk).update(current_step=route[0], status="in_process")
     client = signed_in(inspector, tenant)
+    panel = client.get(f"/mes/parts/{part.pk}/").content.decode()
+    assert f"/qms/quality-reports/new/?part={part.pk}&amp;step={route[0].pk}" in panel  # the panel opens it so
     page = client.get(f"/qms/quality-reports/new/?part={part.pk}&step={route[0].pk}").content.decode()
     assert "Bore diameter" in page and "Burr on bore" in page and "Only on nozzles" not in page
     assert page.index("Bore diameter") < page.index("Reason for change")

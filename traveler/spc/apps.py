@@ -10,3 +10,9 @@ class SpcConfig(ModuleConfig):
     verbose_name = "Statistical process control"
     requires = ("core", "mes_lite")
     url_prefix = "spc"
+    api_enum_names = {
+        "CharacteristicChartTypeEnum": "traveler.spc.choices.ChartType",
+        "CalculatorChartTypeEnum": "traveler.spc.stats.analyze.CHART_TYPES",
+        "SubgroupingEnum": "traveler.spc.choices.Subgrouping",
+        "BaselineStatusEnum": "traveler.spc.choices.BaselineStatus",
+    }

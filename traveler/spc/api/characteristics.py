@@ -155,7 +155,8 @@ class CharacteristicListView(_Characteristics):
 
 
 class CharacteristicView(_Characteristics):
-    @extend_schema(responses=CharacteristicSerializer, tags=["spc: characteristics"])
+    @extend_schema(responses=CharacteristicSerializer, tags=["spc: characteristics"],
+                   operation_id="spc_characteristics_retrieve")
     def get(self, request: Request, definition: int):
         """One characteristic: its definition and chart settings."""
         return Response(CharacteristicSerializer(chars.characteristic_for(definition_or_404(definition))).data)
@@ -199,7 +200,7 @@ class BaselineSerializer(RecordSerializer):
         fields = ["id", "definition", "status", "chart_type", "subgroup_size", "subgrouping", "range_from", "range_to",
                   "work_order_ids", "excluded", "sample_count", "subgroup_count", "center", "ucl", "lcl", "sigma",
                   "secondary_center", "secondary_ucl", "secondary_lcl", "notes", "computed_by", "frozen_by",
-                  "frozen_at", "superseded_by", "superseded_at", "superseded_reason", "version", "created_at",
+                  "frozen_at", "archived_at", "superseded_by", "superseded_at", "superseded_reason", "version", "created_at",
                   "updated_at"]
 
 

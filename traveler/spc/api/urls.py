@@ -1,6 +1,11 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from traveler.spc.api import characteristics as ch
 from traveler.spc.api import views
+
+router = SimpleRouter()
+router.register("baselines", ch.BaselineViewSet, basename="spc-baseline")
 
 urlpatterns = [
     path("analyze/", views.AnalyzeView.as_view(), name="analyze"),
@@ -9,4 +14,9 @@ urlpatterns = [
     path("z14/plan/", views.Z14PlanView.as_view(), name="z14-plan"),
     path("z14/switch/", views.Z14SwitchView.as_view(), name="z14-switch"),
     path("oc/", views.OcCurveView.as_view(), name="oc"),
+    path("characteristics/", ch.CharacteristicListView.as_view(), name="characteristic-list"),
+    path("characteristics/<int:definition>/", ch.CharacteristicView.as_view(), name="characteristic-detail"),
+    path("characteristics/<int:definition>/chart/", ch.ChartView.as_view(), name="characteristic-chart"),
+    path("characteristics/<int:definition>/chart.svg", ch.ChartSvgView.as_view(), name="characteristic-chart-svg"),
+    *router.urls,
 ]

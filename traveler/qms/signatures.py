@@ -26,7 +26,7 @@ def _visible(*, access):
 def _url(obj) -> str:
     from django.urls import reverse
 
-    return reverse("qms:nonconformance-detail", args=[obj.pk])
+    return reverse("qms:quarantinedisposition-detail", args=[obj.pk])
 
 
 register_signable(Signable(model=QuarantineDisposition, module="qms", permission="qms.view_quarantinedisposition",

@@ -3,7 +3,10 @@ confirmed, opening one from a part, the station notice, the dashboard panel, and
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from pypdf import PdfReader
 from django.test import RequestFactory
 
 from traveler.core.access import access_for
@@ -59,6 +62,8 @@ def test_the_page_shows_the_consequence_before_the_signed_confirmation(tenant, q
         assert QuarantineDisposition.objects.get(pk=ncr.pk).state == "closed"
     pdf = client.get(f"/qms/nonconformances/{ncr.pk}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert ncr.number in text and "Quinn Quality - Dispositioned" in text and "Bore re-measured" in text
 
 
 def test_open_from_the_part_page_holds_the_part(tenant, qa):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from pypdf import PdfReader
 from django.test import RequestFactory
+from pypdf import PdfReader
 
 from traveler.core.access import access_for
 from traveler.core.tenancy import tenant_context

@@ -32,6 +32,7 @@ class PartStatus(models.TextChoices):
     ON_HOLD = "on_hold", "On hold"
     COMPLETED = "completed", "Completed"
     SCRAPPED = "scrapped", "Scrapped"
+    RETURNED = "returned", "Returned to supplier"
 
 
 class MeasurementKind(models.TextChoices):
@@ -58,6 +59,9 @@ class TransitionAction(models.TextChoices):
     RELEASE = "release", "Released from hold"
     SCRAP = "scrap", "Scrapped"
     COMPLETE = "complete", "Completed"
+    REWORK = "rework", "Sent back for rework"
+    RETURN = "return", "Returned to supplier"
+    ACCEPT = "accept", "Accepted as it is"
 
 
 # Which part statuses each action may start from.
@@ -66,7 +70,14 @@ PART_TRANSITIONS: dict[str, set[str]] = {
     TransitionAction.HOLD: {PartStatus.PENDING, PartStatus.IN_PROCESS, PartStatus.QUARANTINED},
     TransitionAction.RELEASE: {PartStatus.ON_HOLD},
     TransitionAction.SCRAP: {PartStatus.PENDING, PartStatus.IN_PROCESS, PartStatus.QUARANTINED, PartStatus.ON_HOLD},
+    TransitionAction.REWORK: {PartStatus.IN_PROCESS, PartStatus.QUARANTINED, PartStatus.ON_HOLD},
+    TransitionAction.RETURN: {PartStatus.PENDING, PartStatus.IN_PROCESS, PartStatus.QUARANTINED, PartStatus.ON_HOLD},
+    TransitionAction.ACCEPT: {PartStatus.QUARANTINED, PartStatus.ON_HOLD},
 }
+
+# Parts that left production without being delivered: counted apart from an order's parts to deliver
+# (its percent complete is over the others) and never "in work".
+PART_LEFT = (PartStatus.SCRAPPED, PartStatus.RETURNED)
 
 ORDER_TRANSITIONS: dict[str, set[str]] = {
     "release": {OrderStatus.DRAFT},

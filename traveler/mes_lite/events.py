@@ -115,3 +115,22 @@ class PartReleased(_PartEvent):
 @dataclass(frozen=True)
 class PartScrapped(_PartEvent):
     name = "mes.part.scrapped"
+
+
+@event_type
+@dataclass(frozen=True)
+class PartReworked(_PartEvent):
+    name = "mes.part.reworked"
+    attempt: int = 0  # the part's rework attempts, this one included
+
+
+@event_type
+@dataclass(frozen=True)
+class PartReturned(_PartEvent):
+    name = "mes.part.returned"
+
+
+@event_type
+@dataclass(frozen=True)
+class PartAccepted(_PartEvent):
+    name = "mes.part.accepted"

@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from traveler.core.access import Access, visible
 from traveler.core.errors import InvalidInput
-from traveler.mes_lite.choices import PartStatus
+from traveler.mes_lite.choices import PART_LEFT, PartStatus
 from traveler.mes_lite.models import (
     EquipmentUsage,
     MeasurementDefinition,
@@ -59,12 +59,13 @@ def _progress(parts_qs, process_steps: list[Step]) -> dict:
         steps.append({"step": {"id": s.pk, "name": s.name, "sequence": s.sequence},
                       "counts": {k: counts.get(k, 0) for k in PartStatus.values},
                       # completed parts stay at the last step; "at step" is the work still there
-                      "in_work": sum(v for k, v in counts.items() if k not in (PartStatus.COMPLETED, PartStatus.SCRAPPED))})
+                      "in_work": sum(v for k, v in counts.items() if k not in (PartStatus.COMPLETED, *PART_LEFT))})
     total = sum(totals.values())
     done = totals[PartStatus.COMPLETED]
-    # Percent complete is over the parts still to deliver: scrapped parts are counted apart
-    # (``by_status.scrapped``), so that a finished order with a scrapped part reads 100 %.
-    to_deliver = total - totals[PartStatus.SCRAPPED]
+    # Percent complete is over the parts still to deliver: scrapped and returned parts are counted
+    # apart (``by_status.scrapped``, ``by_status.returned``), so that a finished order with a scrapped
+    # part reads 100 %.
+    to_deliver = total - sum(totals[s] for s in PART_LEFT)
     return {"total": total, "by_status": totals, "steps": steps,
             "percent_complete": round(100.0 * done / to_deliver, 1) if to_deliver else 0.0}
 

@@ -18,3 +18,44 @@ class ReportStatus(models.TextChoices):
 class ReportOrigin(models.TextChoices):
     MANUAL = "manual", "Recorded by hand"
     QUARANTINE = "quarantine", "Created when the part was quarantined"
+
+
+# Nonconformances ----------------------------------------------------------------------------------
+
+class NcrState(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    DISPOSITIONED = "dispositioned", "Dispositioned"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Disposition(models.TextChoices):
+    REWORK = "rework", "Rework"
+    REPAIR = "repair", "Repair"
+    SCRAP = "scrap", "Scrap"
+    USE_AS_IS = "use_as_is", "Use as is"
+    RETURN_TO_SUPPLIER = "return_to_supplier", "Return to supplier"
+
+
+class DispositionStatus(models.TextChoices):
+    NONE = "", "Not decided"
+    AWAITING_APPROVAL = "awaiting_approval", "Decided, awaiting approval"
+    DONE = "done", "Done"
+
+
+# The allowed transitions of a nonconformance, in one table: name -> (from states, to state). Each is
+# one service (``nonconformance_<name>``). "decide" records a disposition that waits for its approval;
+# "disposition" makes it act (directly, or when the approval is given); "reject" returns a decided
+# disposition whose approval was rejected or cancelled.
+NCR_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "start": (frozenset({NcrState.OPEN}), NcrState.IN_PROGRESS),
+    "decide": (frozenset({NcrState.OPEN, NcrState.IN_PROGRESS}), NcrState.IN_PROGRESS),
+    "disposition": (frozenset({NcrState.OPEN, NcrState.IN_PROGRESS}), NcrState.DISPOSITIONED),
+    "reject": (frozenset({NcrState.IN_PROGRESS}), NcrState.IN_PROGRESS),
+    "close": (frozenset({NcrState.DISPOSITIONED}), NcrState.CLOSED),
+    "cancel": (frozenset({NcrState.OPEN, NcrState.IN_PROGRESS}), NcrState.CANCELLED),
+}
+
+# States in which a nonconformance contains its parts (the guard holds them).
+NCR_ACTIVE = frozenset({NcrState.OPEN, NcrState.IN_PROGRESS, NcrState.DISPOSITIONED})

@@ -4,6 +4,7 @@ specification gets a failed quality report at that step, with those measurements
 from __future__ import annotations
 
 from traveler.core.eventbus import Delivered, subscribe
+from traveler.core.registry import add_guard
 
 
 @subscribe("mes.part.quarantined", durable=True)
@@ -48,3 +49,68 @@ def report_quarantined_part(event: Delivered) -> None:
                                   source_event_id=event.id, reason=f"Part quarantined (event #{event.id})")
         except Conflict:  # a concurrent delivery of the same event wrote it first
             return
+
+
+# Nonconformances -----------------------------------------------------------------------------------
+
+NCR_RECORD = "qms.quarantinedisposition"
+
+
+def _ncr_guard(**context):
+    from traveler.qms.services.nonconformances import part_ncr_refusal
+
+    return part_ncr_refusal(**context)
+
+
+add_guard("mes.part.advance", _ncr_guard)
+add_guard("mes.part.release", _ncr_guard)
+
+
+def _ncr_of(event: Delivered):
+    from traveler.qms.choices import DispositionStatus
+    from traveler.qms.models import QuarantineDisposition
+    from traveler.qms.services.dispositions import DISPOSITION_TEMPLATE, MRB_TEMPLATE
+
+    if event.payload.get("record_type") != NCR_RECORD or event.payload.get("template_type") not in (
+            DISPOSITION_TEMPLATE, MRB_TEMPLATE):
+        return None
+    ncr = QuarantineDisposition.objects.filter(pk=event.payload["record_id"]).first()
+    if ncr is None or ncr.disposition_status != DispositionStatus.AWAITING_APPROVAL:
+        return None  # a retried delivery after it acted
+    return ncr
+
+
+def _as_actor(event: Delivered):
+    from traveler.core.models import User
+    from traveler.core.tenancy import current_tenant, tenant_context
+
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    return tenant_context(current_tenant(), actor=actor)
+
+
+@subscribe("core.approval.approved", durable=True)
+def act_on_approved_disposition(event: Delivered) -> None:
+    """The approval of a disposition makes it act (the last approver is the actor)."""
+    from traveler.qms.services.dispositions import nonconformance_disposition_act
+
+    ncr = _ncr_of(event)
+    if ncr is None:
+        return
+    with _as_actor(event):
+        nonconformance_disposition_act(nonconformance=ncr,
+                                       reason=f"Approved: approval request #{event.payload['request_id']}")
+
+
+@subscribe("core.approval.rejected", durable=True)
+@subscribe("core.approval.cancelled", durable=True)
+def return_rejected_disposition(event: Delivered) -> None:
+    """A rejected or cancelled approval returns the nonconformance to in progress, parts still held."""
+    from traveler.qms.services.dispositions import nonconformance_disposition_reject
+
+    ncr = _ncr_of(event)
+    if ncr is None:
+        return
+    with _as_actor(event):
+        nonconformance_disposition_reject(
+            nonconformance=ncr, reason=f"Approval request #{event.payload['request_id']} "
+                                       f"{event.name.rsplit('.', 1)[-1]}: {event.payload.get('reason') or ''}".strip())

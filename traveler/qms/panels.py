@@ -31,3 +31,16 @@ add_panel(Panel("qms", "mes_lite.part.detail", "Quality reports", _part_reports,
 
 # Evidence (photos, inspection sheets, certificates) on quality reports.
 register_attachable(QualityReport, panel_target="qms.qualityreport.detail", permission="qms.view_qualityreport")
+
+# Nonconformances: on a part's page and a quality report's page (with "Open a nonconformance"), at
+# the operator station when the part is under one, and on the quality dashboard by age.
+from traveler.qms.ui import nonconformances as _ncr  # noqa: E402
+
+add_panel(Panel("qms", "mes_lite.part.detail", "Nonconformances", _ncr.part_panel,
+                permission="qms.view_quarantinedisposition", order=41))
+add_panel(Panel("qms", "qms.qualityreport.detail", "Nonconformances", _ncr.report_panel,
+                permission="qms.view_quarantinedisposition", order=30))
+add_panel(Panel("qms", "mes_lite.station.part", "Nonconformance", _ncr.station_panel,
+                permission="qms.view_quarantinedisposition", order=10))
+add_panel(Panel("qms", "qms.dashboard", "Open nonconformances by age", _ncr.open_by_age_panel,
+                permission="qms.view_quarantinedisposition", order=10))

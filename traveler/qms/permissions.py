@@ -2,7 +2,7 @@
 auditors read, customers see nothing."""
 
 from traveler.core.registry import declare_permissions
-from traveler.core.roles import ADMINS, QA_INSPECTOR, QA_MANAGER, READ_ALL
+from traveler.core.roles import ADMINS, CUSTOMER, QA_INSPECTOR, QA_MANAGER, READ_ALL
 
 QA = (*ADMINS, QA_MANAGER, QA_INSPECTOR)
 
@@ -16,4 +16,20 @@ declare_permissions(
     ("qms.add_qualityreport", "Record quality reports", QA),
     ("qms.change_qualityreport", "Change quality reports", QA),
     ("qms.archive_qualityreport", "Archive quality reports", QA),
+)
+
+# Nonconformances: QA managers and inspectors write; every internal role and the auditor read (an
+# operator sees them on the station too); a customer reads those about its own orders' parts
+# (``nonconformances_visible``), with their concessions. The review board's signatures are approvals
+# of the "material_review" template, whose default approvers are QA managers.
+declare_permissions(
+    "qms",
+    ("qms.view_quarantinedisposition", "View nonconformances", (*READ_ALL, CUSTOMER)),
+    ("qms.add_quarantinedisposition", "Open nonconformances", QA),
+    ("qms.change_quarantinedisposition", "Change, start, verify, close and cancel nonconformances", QA),
+    ("qms.disposition_quarantinedisposition", "Decide and sign the disposition of nonconformances", QA),
+    ("qms.view_concession", "View customer concessions", (*READ_ALL, CUSTOMER)),
+    ("qms.add_concession", "Record customer concessions", QA),
+    ("qms.change_nonconformancesettings", "Choose which nonconformances need an approved disposition",
+     (*ADMINS, QA_MANAGER)),
 )

@@ -55,14 +55,14 @@ class CancelInput(InputSerializer):
 class PartTypeSerializer(RecordSerializer):
     class Meta:
         model = PartType
-        fields = ["id", "part_number", "revision", "name", "description", "version", "created_at", "updated_at",
-                  "archived_at"]
+        fields = ["id", "part_number", "revision", "name", "description", "max_rework_attempts", "version",
+                  "created_at", "updated_at", "archived_at"]
 
 
 class PartTypeInput(ChangeInput, serializers.ModelSerializer):
     class Meta:
         model = PartType
-        fields = ["part_number", "revision", "name", "description", "version", "reason"]
+        fields = ["part_number", "revision", "name", "description", "max_rework_attempts", "version", "reason"]
         validators = []  # uniqueness per tenant is the database's (answered 400 by the service)
 
 

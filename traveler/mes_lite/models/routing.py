@@ -18,6 +18,10 @@ class PartType(TenantModel):
     revision = models.CharField(max_length=20, default="A")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    max_rework_attempts = models.PositiveIntegerField(
+        null=True, blank=True, default=3,
+        help_text="How many times one part may be sent back for rework (empty: no limit). At the limit, a "
+                  "nonconforming part can only be scrapped or accepted as it is.")
 
     class Meta:
         ordering = ["part_number", "revision"]

@@ -170,8 +170,9 @@ def work_order_complete(*, work_order: WorkOrder, reason: str | None = None) -> 
     with transaction.atomic():
         counts = Part.objects.filter(work_order=work_order).aggregate(
             total=Count("pk"), done=Count("pk", filter=Q(status=PartStatus.COMPLETED)),
-            scrapped=Count("pk", filter=Q(status=PartStatus.SCRAPPED)))
-        open_parts = counts["total"] - counts["done"] - counts["scrapped"]
+            scrapped=Count("pk", filter=Q(status=PartStatus.SCRAPPED)),
+            returned=Count("pk", filter=Q(status=PartStatus.RETURNED)))
+        open_parts = counts["total"] - counts["done"] - counts["scrapped"] - counts["returned"]
         if open_parts:
             raise Conflict(f"Work order {work_order} has {open_parts} part(s) still in work.",
                            fields={"parts": [f"{open_parts} open"]})
@@ -206,11 +207,12 @@ def _check_version(obj, version: int | None) -> None:
 
 
 def unfinished_parts_of(work_orders) -> models.QuerySet:
-    """Parts of ``work_orders`` (a work order or a queryset of them) neither completed nor scrapped."""
+    """Parts of ``work_orders`` (a work order or a queryset of them) neither completed, scrapped nor
+    returned to their supplier."""
     if isinstance(work_orders, WorkOrder):
         work_orders = [work_orders.pk]
     return Part.objects.filter(work_order__in=work_orders).exclude(
-        status__in=[PartStatus.COMPLETED, PartStatus.SCRAPPED])
+        status__in=[PartStatus.COMPLETED, PartStatus.SCRAPPED, PartStatus.RETURNED])
 
 
 def work_order_cancel(*, work_order: WorkOrder, reason: str | None, unfinished_parts: str,

@@ -1,10 +1,15 @@
 """What happens to a part: advance (with measurements and equipment), quarantine, hold, release,
-scrap, complete; one part at a time or many parts of a work order at one step in one call.
+scrap, complete, rework, return to supplier, accept as it is; one part at a time or many parts of a
+work order at one step in one call.
 
 Every transition writes a StepTransitionLog row and publishes an event. Before any advance, the
 guards registered for ``"mes.part.advance"`` run with ``parts``, ``step``, ``equipment``,
 ``measured`` (the measurement definitions recorded), ``operator`` and ``today``; any reason they give blocks the advance (MES Lite itself registers the
-calibration guard; later modules add training, sampling and open dispositions).
+calibration guard; later modules add training, sampling and open dispositions). Advancing covers
+completing (the advance from the last step). Anything that lets a stopped part move again (release
+from hold, rework, accept as it is) first runs the guards of ``"mes.part.release"`` with ``parts``,
+``operator`` and ``reason``. MES Lite has no shipping transition: a completed part is delivered
+outside it.
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ from traveler.mes_lite.choices import (
     WorkOrderStatus,
 )
 from traveler.mes_lite.events import (
+    PartAccepted,
     PartAdvanced,
     PartCompleted,
     PartHeld,
     PartQuarantined,
     PartReleased,
+    PartReturned,
+    PartReworked,
     PartScrapped,
 )
 from traveler.mes_lite.models import (
@@ -240,7 +248,9 @@ def _step(**filters) -> Step | None:
 
 
 _VERBS = {TransitionAction.ADVANCE: "advance", TransitionAction.HOLD: "put on hold",
-          TransitionAction.RELEASE: "release", TransitionAction.SCRAP: "scrap"}
+          TransitionAction.RELEASE: "release", TransitionAction.SCRAP: "scrap",
+          TransitionAction.REWORK: "send back for rework", TransitionAction.RETURN: "return to the supplier",
+          TransitionAction.ACCEPT: "accept as it is"}
 
 
 def _check_at(part: Part, step_id: int | None, action: str) -> None:
@@ -377,3 +387,103 @@ def part_release(*, part: Part, reason: str | None) -> Part:
 def part_scrap(*, part: Part, reason: str | None) -> Part:
     return _simple(part, action=TransitionAction.SCRAP, to_status=PartStatus.SCRAPPED, reason=reason,
                    event=PartScrapped, reason_required=True)
+
+
+def part_return(*, part: Part, reason: str | None) -> Part:
+    """The part goes back to its supplier: it leaves production and its order's count (like a scrapped
+    part, it is not one to deliver)."""
+    return _simple(part, action=TransitionAction.RETURN, to_status=PartStatus.RETURNED, reason=reason,
+                   event=PartReturned, reason_required=True)
+
+
+def _check_release_guards(part: Part, reason: str | None) -> None:
+    refusals = guard_refusals("mes.part.release", parts=[part], operator=current_actor(), reason=reason)
+    if refusals:
+        raise Blocked(" ".join(refusals), fields={"guards": refusals})
+
+
+def part_rework_attempts(*, part: Part) -> int:
+    """How many times the part was sent back for rework: counted from its traveler's log."""
+    return StepTransitionLog.objects.filter(part_id=part.pk, action=TransitionAction.REWORK).count()
+
+
+def rework_steps(*, part: Part) -> list[Step]:
+    """Where the part may be sent back to: any earlier step of its route (the step it is at included),
+    and the steps a ``rework`` edge from its current step points to."""
+    from traveler.mes_lite.services.routing import route_steps
+
+    route = route_steps(part.process, strict=False)
+    ids = [s.pk for s in route]
+    earlier = route[:ids.index(part.current_step_id) + 1] if part.current_step_id in ids else []
+    looped = list(Step.objects.filter(in_edges__from_step_id=part.current_step_id, in_edges__kind=EdgeKind.REWORK,
+                                      in_edges__archived_at__isnull=True, archived_at__isnull=True)
+                  .order_by("sequence"))
+    return list({s.pk: s for s in [*earlier, *looped]}.values())
+
+
+def part_rework(*, part: Part, to_step: Step, reason: str | None) -> Part:
+    """Send the part back to ``to_step`` (see ``rework_steps``) to be worked again: it is in process
+    there, and the attempt is counted. Refused once the part type's ``max_rework_attempts`` is reached."""
+    if not isinstance(to_step, Step):
+        raise InvalidInput("Say which step the part goes back to.", fields={"to_step": ["required"]})
+    with transaction.atomic(), audit_reason(reason):
+        locked = _locked(part.pk)
+        _check_at(locked, None, TransitionAction.REWORK)
+        if not (reason or "").strip():
+            raise InvalidInput("Give a reason.", fields={"reason": ["required"]})
+        if to_step.pk not in {s.pk for s in rework_steps(part=locked)}:
+            raise InvalidInput(f"Step '{to_step.name}' is not an earlier step of {locked.serial_number}'s route nor a "
+                               "rework loop from where it is.", fields={"to_step": ["not a rework step"]})
+        limit = locked.part_type.max_rework_attempts
+        done = part_rework_attempts(part=locked)
+        if limit is not None and done >= limit:
+            raise Conflict(f"{locked.serial_number} was reworked {done} time(s), the limit of its part type: it can "
+                           "only be scrapped or accepted as it is.", fields={"to_step": ["rework limit reached"]})
+        _check_release_guards(locked, reason)
+        now = timezone.now()
+        StepTransitionLog.objects.create(
+            part=locked, action=TransitionAction.REWORK, from_step_id=locked.current_step_id, to_step=to_step,
+            from_status=locked.status, to_status=PartStatus.IN_PROCESS, operator=current_actor(),
+            transition_time=now, note=reason or "")
+        Part.objects.filter(pk=locked.pk).update(
+            status=PartStatus.IN_PROCESS, current_step=to_step, held_from_status="", held_from_reason="",
+            status_reason=reason or "", version=F("version") + 1, updated_at=now)
+        publish_many([PartReworked(part_id=locked.pk, serial_number=locked.serial_number,
+                                   work_order_id=locked.work_order_id, from_step_id=locked.current_step_id,
+                                   to_step_id=to_step.pk, status=PartStatus.IN_PROCESS, attempt=done + 1)])
+    part.refresh_from_db()
+    return part
+
+
+def part_accept(*, part: Part, reason: str | None) -> Part:
+    """Accept a quarantined part as it is (or a held one that was quarantined, or held in process):
+    it goes on as its advance would have, to the next step or completed; a part held in process is
+    released where it is."""
+    with transaction.atomic(), audit_reason(reason):
+        locked = _locked(part.pk)
+        _check_at(locked, None, TransitionAction.ACCEPT)
+        if not (reason or "").strip():
+            raise InvalidInput("Give a reason.", fields={"reason": ["required"]})
+        was = locked.held_from_status if locked.status == PartStatus.ON_HOLD else locked.status
+        _check_release_guards(locked, reason)
+        step = _step(pk=locked.current_step_id)
+        if was != PartStatus.QUARANTINED or step is None:
+            action, to_step_id = TransitionAction.ACCEPT, locked.current_step_id
+            to_status = was if was in (PartStatus.PENDING, PartStatus.IN_PROCESS) else PartStatus.IN_PROCESS
+            event = PartAccepted
+        elif step.next_step_id is None:
+            action, to_step_id, to_status, event = TransitionAction.COMPLETE, step.pk, PartStatus.COMPLETED, PartCompleted
+        else:
+            action, to_step_id, to_status, event = TransitionAction.ACCEPT, step.next_step_id, PartStatus.IN_PROCESS, \
+                PartAccepted
+        now = timezone.now()
+        StepTransitionLog.objects.create(
+            part=locked, action=action, from_step_id=locked.current_step_id, to_step_id=to_step_id,
+            from_status=locked.status, to_status=to_status, operator=current_actor(), transition_time=now,
+            note=reason or "")
+        Part.objects.filter(pk=locked.pk).update(
+            status=to_status, current_step_id=to_step_id, held_from_status="", held_from_reason="",
+            status_reason=reason or "", version=F("version") + 1, updated_at=now)
+        publish_many([_event(event, locked, locked.current_step_id, to_step_id, to_status)])
+    part.refresh_from_db()
+    return part

@@ -81,7 +81,7 @@ STATUS_BADGES = {
     "draft": "badge-archived", "released": "badge-updated", "in_progress": "badge-running",
     "completed": "badge-success", "cancelled": "badge-archived", "obsolete": "badge-archived",
     "pending": "badge-archived", "in_process": "badge-updated", "quarantined": "badge-dead",
-    "on_hold": "badge-queued", "scrapped": "badge-archived",
+    "on_hold": "badge-queued", "scrapped": "badge-archived", "returned": "badge-archived",
 }
 
 
@@ -131,7 +131,8 @@ class ActionView(RecordView):
         return HttpResponseRedirect(self.next_url(obj))
 
 
-STOPPED_NOTES = {"quarantined": "Quarantined here", "on_hold": "On hold here", "scrapped": "Scrapped here"}
+STOPPED_NOTES = {"quarantined": "Quarantined here", "on_hold": "On hold here", "scrapped": "Scrapped here",
+                 "returned": "Returned to supplier from here"}
 
 
 def route_nodes(route: list[dict], part) -> list[dict]:

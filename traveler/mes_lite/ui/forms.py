@@ -16,7 +16,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class PartTypeForm(forms.ModelForm):
     class Meta:
         model = PartType
-        fields = ["part_number", "revision", "name", "description"]
+        fields = ["part_number", "revision", "name", "description", "max_rework_attempts"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

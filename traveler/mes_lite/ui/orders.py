@@ -48,7 +48,7 @@ from traveler.mes_lite.ui.forms import CreatePartsForm, OrderForm, WorkOrderForm
 
 BOARD_PARTS_PER_STEP = 60
 ATTENTION = [PartStatus.QUARANTINED, PartStatus.ON_HOLD, PartStatus.IN_PROCESS, PartStatus.PENDING,
-             PartStatus.COMPLETED, PartStatus.SCRAPPED]
+             PartStatus.COMPLETED, PartStatus.SCRAPPED, PartStatus.RETURNED]
 
 
 def track(board: dict) -> dict:
@@ -56,7 +56,7 @@ def track(board: dict) -> dict:
     steps = board["steps"]
     by_status = board["by_status"]
     completed = by_status.get(PartStatus.COMPLETED, 0)
-    active = board["total"] - by_status.get(PartStatus.SCRAPPED, 0)
+    active = board["total"] - by_status.get(PartStatus.SCRAPPED, 0) - by_status.get(PartStatus.RETURNED, 0)
     later = completed
     nodes = []
     for s in reversed(steps):

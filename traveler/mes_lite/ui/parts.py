@@ -84,7 +84,8 @@ class PartDetail(_PartPage, RecordDetailView):
                                                                          PartStatus.QUARANTINED),
             "can_release": access.has("mes_lite.hold_part") and status == PartStatus.ON_HOLD,
             "can_scrap": access.has("mes_lite.scrap_part") and status not in (PartStatus.COMPLETED,
-                                                                               PartStatus.SCRAPPED),
+                                                                               PartStatus.SCRAPPED,
+                                                                               PartStatus.RETURNED),
             "station_url": (f"{reverse('mes_lite:station')}?serial={obj.serial_number}"
                             if access.has("mes_lite.advance_part") and status in (PartStatus.PENDING,
                                                                                   PartStatus.IN_PROCESS) else None),

@@ -51,7 +51,7 @@ class PartTypeList(RecordListView):
 class PartTypeDetail(RecordDetailView):
     model = PartType
     template_name = "mes_lite/parttype_detail.html"
-    fields = ["part_number", "revision", "name", "description"]
+    fields = ["part_number", "revision", "name", "description", "max_rework_attempts"]
 
     def record_context(self, obj=None):
         context = super().record_context(obj)

@@ -29,7 +29,7 @@ from django.utils.cache import patch_vary_headers
 
 from traveler.core.access import visible
 from traveler.core.errors import Conflict, InvalidInput
-from traveler.core.ui.generic import ShellView
+from traveler.core.ui.generic import ShellView, panels_for
 from traveler.mes_lite.choices import PART_TRANSITIONS, MeasurementKind, TransitionAction
 from traveler.mes_lite.models import Equipment, MeasurementDefinition, Part, StepMeasurement
 from traveler.mes_lite.selectors import AmbiguousSerial, part_get_by_serial, part_traveler
@@ -100,6 +100,8 @@ def traveler_context(request, part: Part, *, values=None, errors=None, message=N
         "fields": fields, "advanceable": advanceable, "equipment": _equipment_choices(chosen),
         "message": message, "blocked": blocked, "focus": focus, "scan_value": part.serial_number,
         "step": part.current_step, "step_number": _position(t["route"], part.current_step_id),
+        # What other modules say about this part at the station (Quality: it is under a nonconformance).
+        "panels": panels_for(request, "mes_lite.station.part", part),
     }
 
 

@@ -8,4 +8,8 @@ router = SimpleRouter()
 router.register("quality-reports", QualityReportViewSet, basename="quality-report")
 router.register("defect-codes", DefectCodeViewSet, basename="defect-code")
 
+from traveler.qms.api.nonconformances import NonconformanceViewSet  # noqa: E402
+
+router.register("nonconformances", NonconformanceViewSet, basename="nonconformance")
+
 urlpatterns = router.urls

@@ -11,3 +11,13 @@ __all__ = [
     "MeasurementResult", "QualityErrorPartType", "QualityErrorStep", "QualityErrorsList", "QualityReport",
     "QualityReportDefect", "QualityReportEquipment", "QualityReportInspector",
 ]
+from traveler.qms.models.nonconformances import (  # noqa: E402
+    Concession,
+    NonconformancePart,
+    NonconformanceReport,
+    NonconformanceSettings,
+    QuarantineDisposition,
+)
+
+__all__ += ["Concession", "NonconformancePart", "NonconformanceReport", "NonconformanceSettings",
+            "QuarantineDisposition"]

@@ -11,7 +11,7 @@ from traveler.mes_lite.models import Part, Step
 from traveler.mes_lite.services.routing import route_steps
 from traveler.mes_lite.tests.factories import make_work_order
 from traveler.qms.choices import ReportStatus
-from traveler.qms.models import QualityErrorsList, QualityReport
+from traveler.qms.models import QualityErrorsList, QualityReport, QuarantineDisposition
 from traveler.qms.services.defects import defect_code_create
 from traveler.qms.services.reports import quality_report_create
 
@@ -46,3 +46,39 @@ def _defect_code(tenant):
 @record_factory(QualityReport)
 def _report(tenant):
     return make_quality_report(tenant)
+
+
+# Nonconformances ----------------------------------------------------------------------------------
+
+def quarantined_parts(tenant, count: int = 1, *, order=None) -> tuple[list[Part], list[Step]]:
+    """``count`` parts of a fresh work order, quarantined out of specification at the second step."""
+    from traveler.mes_lite.services.parts import part_advance
+    from traveler.mes_lite.tests.factories import good_readings
+
+    wo = make_work_order(tenant, quantity=count, order=order)
+    with tenant_context(tenant):
+        route = route_steps(wo.process)
+        parts = list(Part.objects.filter(work_order=wo).order_by("pk"))
+        for p in parts:
+            part_advance(part=p, step=route[0].pk, measurements=good_readings(route[0]))
+            bad = good_readings(route[1])
+            bad[0]["value"] = "99"
+            part_advance(part=p, step=route[1].pk, measurements=bad)
+            p.refresh_from_db()
+        return parts, route
+
+
+def make_nonconformance(tenant, *, by=None, count: int = 1, order=None, severity: str = "major"):
+    """An open nonconformance on ``count`` quarantined parts; returns it and its parts."""
+    from traveler.qms.services.nonconformances import nonconformance_open
+
+    parts, route = quarantined_parts(tenant, count, order=order)
+    with tenant_context(tenant, actor=by):
+        ncr = nonconformance_open(title="Leak rate over limit", severity=severity, parts=parts, step_found=route[1],
+                                  owner=by)
+        return ncr, [Part.objects.get(pk=p.pk) for p in parts]
+
+
+@record_factory(QuarantineDisposition)
+def _nonconformance(tenant):
+    return make_nonconformance(tenant)[0]

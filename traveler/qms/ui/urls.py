@@ -6,9 +6,23 @@ from traveler.qms.ui import views
 
 app_name = "qms"
 
+from django.urls import path  # noqa: E402
+
+from traveler.qms import pdf  # noqa: E402
+from traveler.qms.models import QuarantineDisposition  # noqa: E402
+from traveler.qms.ui import nonconformances as ncr  # noqa: E402
+
 urlpatterns = [
     *record_urls("quality-reports/", QualityReport, list=views.QualityReportList, detail=views.QualityReportDetail,
                  form=views.QualityReportEdit, archive=views.QualityReportArchive, restore=True, history=True),
     *record_urls("defect-codes/", QualityErrorsList, list=views.DefectCodeList, detail=views.DefectCodeDetail,
                  form=views.DefectCodeEdit, archive=True, restore=True, history=True),
+    path("nonconformances/", ncr.NcrBoard.as_view(), name="quarantinedisposition-list"),
+    path("nonconformances/new/", ncr.NcrCreate.as_view(), name="quarantinedisposition-create"),
+    path("nonconformances/<int:pk>/", ncr.NcrDetail.as_view(), name="quarantinedisposition-detail"),
+    path("nonconformances/<int:pk>/disposition/", ncr.NcrDecide.as_view(), name="quarantinedisposition-decide"),
+    *[path(f"nonconformances/<int:pk>/{name}/", ncr.NcrTransition.as_view(name=name),
+           name=f"quarantinedisposition-{name}") for name in ("start", "verify", "close", "cancel", "concession")],
+    path("nonconformances/<int:pk>/pdf/", pdf.NcrPdf.as_view(), name="quarantinedisposition-pdf"),
+    *record_urls("nonconformances/", QuarantineDisposition, history=True),
 ]

@@ -8,3 +8,4 @@ add_menu_item(MenuItem("qms", "Quality reports", "qms:qualityreport-list", "qms.
                        "shield"))
 add_menu_item(MenuItem("qms", "Defect codes", "qms:qualityerrorslist-list", "qms.view_qualityerrorslist", "Quality",
                        20, "alert"))
+add_menu_item(MenuItem("qms", "CAPAs", "qms:capa-list", "qms.view_capa", "Quality", 40, "shield"))

@@ -11,3 +11,22 @@ __all__ = [
     "MeasurementResult", "QualityErrorPartType", "QualityErrorStep", "QualityErrorsList", "QualityReport",
     "QualityReportDefect", "QualityReportEquipment", "QualityReportInspector",
 ]
+from traveler.qms.models.capa import (  # noqa: E402
+    CAPA,
+    CapaPart,
+    CapaQualityReport,
+    CapaStep,
+    CapaTask,
+    CapaTaskAssignee,
+    CapaVerification,
+    CapaWorkOrder,
+    FishboneCause,
+    FiveWhy,
+    RcaRecord,
+    RootCause,
+)
+
+__all__ += [
+    "CAPA", "CapaPart", "CapaQualityReport", "CapaStep", "CapaTask", "CapaTaskAssignee", "CapaVerification",
+    "CapaWorkOrder", "FishboneCause", "FiveWhy", "RcaRecord", "RootCause",
+]

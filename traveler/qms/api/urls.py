@@ -9,3 +9,12 @@ router.register("quality-reports", QualityReportViewSet, basename="quality-repor
 router.register("defect-codes", DefectCodeViewSet, basename="defect-code")
 
 urlpatterns = router.urls
+
+# CAPA
+from traveler.qms.api.capa import CapaTaskViewSet, CapaVerificationViewSet, CapaViewSet, RcaViewSet  # noqa: E402
+
+router.register("capas", CapaViewSet, basename="capa")
+router.register("capa-tasks", CapaTaskViewSet, basename="capa-task")
+router.register("capa-rcas", RcaViewSet, basename="capa-rca")
+router.register("capa-verifications", CapaVerificationViewSet, basename="capa-verification")
+urlpatterns = router.urls

@@ -13,11 +13,12 @@ SPINE_Y = HEIGHT / 2
 SPINE_LEFT = 40
 HEAD_LEFT = 745
 FONT = 'font-family="sans-serif" font-size="12"'
+SMALL = 'font-family="sans-serif" font-size="11"'
 TOP = (FishboneCategory.METHOD, FishboneCategory.MACHINE, FishboneCategory.MAN)
 BOTTOM = (FishboneCategory.MATERIAL, FishboneCategory.MEASUREMENT, FishboneCategory.ENVIRONMENT)
 BONE_X = (230, 450, 670)  # where each bone leaves its label, left to right
 BONE_RISE = 170  # vertical length of a bone
-SHOWN_CHARS = 38
+SHOWN_CHARS = 34
 MAX_RIBS = 8  # causes drawn on a bone; the rest are counted ("+3 more") and listed in the page's table
 
 
@@ -87,7 +88,8 @@ def fishbone_svg(*, problem: str, causes: list[tuple[str, str]]) -> str:
                 by = y_start + (SPINE_Y - y_start) * t
                 parts.append(f'<g class="fishbone-cause"><title>{escape(text)}</title>'
                              f'<line x1="{_n(bx - 150)}" y1="{_n(by)}" x2="{_n(bx)}" y2="{_n(by)}" stroke="#9aa8b8"/>'
-                             f'<text x="{_n(bx - 148)}" y="{_n(by - 3)}" {FONT} fill="#222">{escape(_short(text))}</text>'
+                             f'<text x="{_n(bx - 6)}" y="{_n(by - 3)}" {SMALL} fill="#222" text-anchor="end">'
+                             f'{escape(_short(text))}</text>'
                              '</g>')
             if len(ribs) > MAX_RIBS:
                 parts.append(f'<text x="{_n(x_meet - 40)}" y="{_n(SPINE_Y + sign * 14)}" {FONT} fill="#555" '

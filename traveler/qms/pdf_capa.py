@@ -54,6 +54,12 @@ def capa_8d_pdf(*, capa: CAPA, tenant: str, printed_by: str) -> bytes:
             team.setdefault(a.user_id, (a.user, "assignee"))
     for v in verifications:
         team.setdefault(v.verified_by_id, (v.verified_by, "verifier"))
+    approvals = list(ApprovalRequest.objects.filter(record_type__app_label="qms", record_type__model="capa",
+                                                    record_id=str(capa.pk)).prefetch_related("responses__user")
+                     .order_by("pk"))
+    for req in approvals:
+        for response in req.responses.all():
+            team.setdefault(response.user_id, (response.user, "approver"))
     for user, role in team.values():
         pdf.line_text(f"{user.full_name or user.email} ({role})")
 
@@ -95,11 +101,11 @@ def capa_8d_pdf(*, capa: CAPA, tenant: str, printed_by: str) -> bytes:
     _tasks(pdf, tasks, TaskKind.PREVENTIVE)
 
     pdf.heading("D8 Closure", 12)
-    pdf.fields([("State", capa.get_state_display()),
-                ("Closed", format_signed_at(capa.closed_at) if capa.closed_at else None),
-                ("Cancelled because", capa.cancel_reason)])
-    approvals = ApprovalRequest.objects.filter(record_type__app_label="qms", record_type__model="capa",
-                                               record_id=str(capa.pk)).order_by("pk")
+    closure = [("State", capa.get_state_display()),
+               ("Closed", format_signed_at(capa.closed_at) if capa.closed_at else None)]
+    if capa.cancel_reason:
+        closure.append(("Cancelled because", capa.cancel_reason))
+    pdf.fields(closure)
     for req in approvals:
         pdf.line_text(f"Approval request #{req.pk} ({req.template_type}): {req.get_status_display()}"
                       f"{f' - {req.outcome_reason}' if req.outcome_reason else ''}")

@@ -14,7 +14,3 @@ class QmsConfig(ModuleConfig):
         "QualityReportOriginEnum": "traveler.qms.choices.ReportOrigin",
         "DefectSeverityEnum": "traveler.qms.choices.Severity",
     }
-
-    def ready(self) -> None:
-        super().ready()
-        from traveler.qms import demo_ncr  # noqa: F401  (registers its demo loader)

@@ -59,3 +59,63 @@ NCR_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 # States in which a nonconformance contains its parts (the guard holds them).
 NCR_ACTIVE = frozenset({NcrState.OPEN, NcrState.IN_PROGRESS, NcrState.DISPOSITIONED})
+
+class CapaType(models.TextChoices):
+    CORRECTIVE = "corrective", "Corrective"
+    PREVENTIVE = "preventive", "Preventive"
+    CUSTOMER_COMPLAINT = "customer_complaint", "Customer complaint"
+    INTERNAL_AUDIT = "internal_audit", "Internal audit"
+    SUPPLIER = "supplier", "Supplier"
+
+
+class CapaState(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    PENDING_VERIFICATION = "pending_verification", "Pending verification"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The CAPA state machine, in one table: each transition, the states it may start from and where it
+# goes. One service per transition (traveler.qms.services.capa); nothing else writes ``state``.
+CAPA_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "start": (frozenset({CapaState.OPEN}), CapaState.IN_PROGRESS),
+    "submit": (frozenset({CapaState.IN_PROGRESS}), CapaState.PENDING_VERIFICATION),
+    "reopen": (frozenset({CapaState.PENDING_VERIFICATION}), CapaState.IN_PROGRESS),
+    "close": (frozenset({CapaState.PENDING_VERIFICATION}), CapaState.CLOSED),
+    "cancel": (frozenset({CapaState.OPEN, CapaState.IN_PROGRESS, CapaState.PENDING_VERIFICATION}),
+               CapaState.CANCELLED),
+}
+CAPA_ACTIVE = (CapaState.OPEN, CapaState.IN_PROGRESS, CapaState.PENDING_VERIFICATION)
+
+
+class TaskKind(models.TextChoices):
+    CONTAINMENT = "containment", "Containment"
+    CORRECTIVE = "corrective", "Corrective"
+    PREVENTIVE = "preventive", "Preventive"
+
+
+class CompletionRule(models.TextChoices):
+    ANY = "any", "Any one assignee"
+    ALL = "all", "All assignees"
+
+
+class RcaMethod(models.TextChoices):
+    FIVE_WHYS = "five_whys", "5 Whys"
+    FISHBONE = "fishbone", "Fishbone (Ishikawa)"
+    OTHER = "other", "Other"
+
+
+class FishboneCategory(models.TextChoices):
+    MAN = "man", "Man (people)"
+    MACHINE = "machine", "Machine"
+    METHOD = "method", "Method"
+    MATERIAL = "material", "Material"
+    MEASUREMENT = "measurement", "Measurement"
+    ENVIRONMENT = "environment", "Mother nature (environment)"
+
+
+class VerificationOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", "Effective (confirmed)"
+    NOT_EFFECTIVE = "not_effective", "Not effective"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"

@@ -52,3 +52,87 @@ class NonconformanceCancelled(Event):
     nonconformance_id: int
     number: str
     reason: str
+
+@event_type
+@dataclass(frozen=True)
+class CapaOpened(Event):
+    name = "qms.capa.opened"
+    capa_id: int
+    number: str
+    severity: str
+    owner_id: int
+
+
+@event_type
+@dataclass(frozen=True)
+class CapaStateChanged(Event):
+    """Any move of a CAPA's state (start, submit, reopen); closing and cancelling have their own."""
+
+    name = "qms.capa.state_changed"
+    capa_id: int
+    number: str
+    transition: str
+    from_state: str
+    to_state: str
+
+
+@event_type
+@dataclass(frozen=True)
+class CapaClosed(Event):
+    name = "qms.capa.closed"
+    capa_id: int
+    number: str
+
+
+@event_type
+@dataclass(frozen=True)
+class CapaCancelled(Event):
+    name = "qms.capa.cancelled"
+    capa_id: int
+    number: str
+    reason: str
+
+
+@event_type
+@dataclass(frozen=True)
+class CapaVerified(Event):
+    name = "qms.capa.verified"
+    capa_id: int
+    verification_id: int
+    outcome: str
+
+
+@event_type
+@dataclass(frozen=True)
+class CapaTaskCompleted(Event):
+    name = "qms.capa_task.completed"
+    task_id: int
+    capa_id: int
+
+
+@event_type
+@dataclass(frozen=True)
+class CapaOverdue(Event):
+    """Published once per CAPA per day while it is past its due date (``capas_overdue_announce``)."""
+
+    name = "qms.capa.overdue"
+    capa_id: int
+    number: str
+    owner_id: int
+    due_date: str
+    day: str  # the day it is announced for: one notice a day
+
+
+@event_type
+@dataclass(frozen=True)
+class CapaTaskOverdue(Event):
+    """Published once per task per day while it is past its due date and not completed."""
+
+    name = "qms.capa_task.overdue"
+    task_id: int
+    capa_id: int
+    number: str
+    title: str
+    owner_id: int
+    due_date: str
+    day: str  # the day it is announced for: one notice a day

@@ -114,3 +114,73 @@ def return_rejected_disposition(event: Delivered) -> None:
         nonconformance_disposition_reject(
             nonconformance=ncr, reason=f"Approval request #{event.payload['request_id']} "
                                        f"{event.name.rsplit('.', 1)[-1]}: {event.payload.get('reason') or ''}".strip())
+
+# CAPA: the outcome of a closure approval acts on the CAPA; overdue CAPAs and tasks tell their owners.
+
+def _capa_of(event: Delivered):
+    if event.payload.get("record_type") != "qms.capa" or event.payload.get("template_type") != "capa_closure":
+        return None
+    from traveler.qms.models import CAPA
+
+    return CAPA.objects.filter(pk=event.payload["record_id"]).first()
+
+
+@subscribe("core.approval.approved", durable=True)
+def close_approved_capa(event: Delivered) -> None:
+    """An approved closure closes the CAPA (as the last approver), if it is still pending verification."""
+    from traveler.qms.choices import CapaState
+    from traveler.qms.services.capa import capa_close
+
+    capa = _capa_of(event)
+    if capa is None or capa.state != CapaState.PENDING_VERIFICATION:  # a retried delivery, or moved meanwhile
+        return
+    with _as_actor(event):
+        capa_close(capa=capa, reason=f"Closure approved: approval request #{event.payload['request_id']}")
+
+
+@subscribe("core.approval.rejected", durable=True)
+def reopen_rejected_capa(event: Delivered) -> None:
+    """A rejected closure sends the CAPA back to in progress, with the approver's reason."""
+    from traveler.qms.choices import CapaState
+    from traveler.qms.services.capa import capa_reopen
+
+    capa = _capa_of(event)
+    if capa is None or capa.state != CapaState.PENDING_VERIFICATION:
+        return
+    with _as_actor(event):
+        capa_reopen(capa=capa, reason=f"Closure rejected (approval request #{event.payload['request_id']}): "
+                                      f"{event.payload.get('reason') or 'no reason given'}")
+
+
+@subscribe("qms.capa.overdue", durable=True)
+def tell_owner_capa_overdue(event: Delivered) -> None:
+    from django.urls import reverse
+
+    from traveler.core.models import User
+    from traveler.core.services.notifications import notify
+
+    owner = User.objects.filter(pk=event.payload["owner_id"]).first()
+    if owner is None:
+        return
+    p = event.payload
+    notify(recipients=[owner], kind="qms.capa.overdue", title=f"CAPA overdue: {p['number']}",
+           body=f"{p['number']} was due on {p['due_date']} and is not closed.",
+           url=reverse("qms:capa-detail", args=[p["capa_id"]]),
+           dedupe_key=f"capa:{p['capa_id']}:overdue:{p['day']}")
+
+
+@subscribe("qms.capa_task.overdue", durable=True)
+def tell_owner_task_overdue(event: Delivered) -> None:
+    from django.urls import reverse
+
+    from traveler.core.models import User
+    from traveler.core.services.notifications import notify
+
+    owner = User.objects.filter(pk=event.payload["owner_id"]).first()
+    if owner is None:
+        return
+    p = event.payload
+    notify(recipients=[owner], kind="qms.capa.overdue", title=f"CAPA task overdue: {p['title']}"[:200],
+           body=f"Task “{p['title']}” of {p['number']} was due on {p['due_date']} and is not completed.",
+           url=reverse("qms:capa-detail", args=[p["capa_id"]]) + "?tab=tasks",
+           dedupe_key=f"capatask:{p['task_id']}:overdue:{p['day']}")

@@ -10,3 +10,5 @@ add_menu_item(MenuItem("qms", "Defect codes", "qms:qualityerrorslist-list", "qms
                        20, "alert"))
 add_menu_item(MenuItem("qms", "Nonconformances", "qms:quarantinedisposition-list", "qms.view_quarantinedisposition",
                        "Quality", 15, "alert"))
+
+add_menu_item(MenuItem("qms", "CAPAs", "qms:capa-list", "qms.view_capa", "Quality", 40, "shield"))

@@ -44,3 +44,28 @@ add_panel(Panel("qms", "mes_lite.station.part", "Nonconformance", _ncr.station_p
                 permission="qms.view_quarantinedisposition", order=10))
 add_panel(Panel("qms", "qms.dashboard", "Open nonconformances by age", _ncr.open_by_age_panel,
                 permission="qms.view_quarantinedisposition", order=10))
+
+# CAPA --------------------------------------------------------------------------------------------
+
+from traveler.qms.models import CapaVerification  # noqa: E402
+
+CAPAS_OVERDUE_SHOWN = 10
+
+
+def capas_overdue_panel(request, obj=None) -> str:
+    """The "CAPAs overdue" panel of the quality dashboard: the most overdue first, with their owners."""
+    from traveler.qms.services.capa import capas_overdue
+
+    qs = capas_overdue().select_related("owner").order_by("due_date", "pk")
+    rows = list(qs[:CAPAS_OVERDUE_SHOWN + 1])
+    return render_to_string("qms/panels/capas_overdue.html", {
+        "capas": [{"capa": c, "url": reverse("qms:capa-detail", args=[c.pk])} for c in rows[:CAPAS_OVERDUE_SHOWN]],
+        "count": qs.count() if len(rows) > CAPAS_OVERDUE_SHOWN else len(rows),
+        "list_url": f"{reverse('qms:capa-list')}?overdue=1",
+    }, request=request)
+
+
+add_panel(Panel("qms", "qms.dashboard", "CAPAs overdue", capas_overdue_panel, permission="qms.view_capa", order=20))
+
+# Evidence of a CAPA's effectiveness (measurements, audit reports) on its verifications.
+register_attachable(CapaVerification, panel_target="qms.capaverification.detail", permission="qms.view_capa")

@@ -33,3 +33,12 @@ declare_permissions(
     ("qms.change_nonconformancesettings", "Choose which nonconformances need an approved disposition",
      (*ADMINS, QA_MANAGER)),
 )
+
+# CAPA (seed 001 section 8): QA Managers and QA Inspectors record and move CAPAs, their tasks, analyses
+# and verifications; other staff and auditors read; customers see none.
+declare_permissions(
+    "qms",
+    ("qms.view_capa", "View CAPAs, their tasks, analyses and verifications", READ_ALL),
+    ("qms.add_capa", "Open CAPAs", QA),
+    ("qms.change_capa", "Change CAPAs, their tasks and analyses, move and verify them", QA),
+)

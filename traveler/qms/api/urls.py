@@ -13,3 +13,12 @@ from traveler.qms.api.nonconformances import NonconformanceViewSet  # noqa: E402
 router.register("nonconformances", NonconformanceViewSet, basename="nonconformance")
 
 urlpatterns = router.urls
+
+# CAPA
+from traveler.qms.api.capa import CapaTaskViewSet, CapaVerificationViewSet, CapaViewSet, RcaViewSet  # noqa: E402
+
+router.register("capas", CapaViewSet, basename="capa")
+router.register("capa-tasks", CapaTaskViewSet, basename="capa-task")
+router.register("capa-rcas", RcaViewSet, basename="capa-rca")
+router.register("capa-verifications", CapaVerificationViewSet, basename="capa-verification")
+urlpatterns = router.urls

@@ -21,3 +21,23 @@ from traveler.qms.models.nonconformances import (  # noqa: E402
 
 __all__ += ["Concession", "NonconformancePart", "NonconformanceReport", "NonconformanceSettings",
             "QuarantineDisposition"]
+
+from traveler.qms.models.capa import (  # noqa: E402
+    CAPA,
+    CapaPart,
+    CapaQualityReport,
+    CapaStep,
+    CapaTask,
+    CapaTaskAssignee,
+    CapaVerification,
+    CapaWorkOrder,
+    FishboneCause,
+    FiveWhy,
+    RcaRecord,
+    RootCause,
+)
+
+__all__ += [
+    "CAPA", "CapaPart", "CapaQualityReport", "CapaStep", "CapaTask", "CapaTaskAssignee", "CapaVerification",
+    "CapaWorkOrder", "FishboneCause", "FiveWhy", "RcaRecord", "RootCause",
+]

@@ -82,3 +82,76 @@ def make_nonconformance(tenant, *, by=None, count: int = 1, order=None, severity
 @record_factory(QuarantineDisposition)
 def _nonconformance(tenant):
     return make_nonconformance(tenant)[0]
+
+# CAPA ---------------------------------------------------------------------------------------------
+
+def capa_owner(tenant):
+    from traveler.core.tests.factories import make_member
+
+    return make_member(tenant, roles=["qa_manager"])
+
+
+def make_capa(tenant, *, owner=None, **kw):
+    from traveler.qms.services.capa import capa_create
+
+    owner = owner or capa_owner(tenant)
+    with tenant_context(tenant, actor=owner):
+        return capa_create(data={"title": "Seat leaks after grinding", "capa_type": "corrective", "severity": "minor",
+                                 "problem_statement": "Three injectors leaked at the seat in the bench test.",
+                                 "owner": owner, **kw})
+
+
+def make_capa_task(tenant, *, capa=None, **kw):
+    from traveler.qms.services.capa import capa_task_create
+
+    capa = capa or make_capa(tenant)
+    with tenant_context(tenant):
+        return capa_task_create(data={"capa": capa, "kind": "corrective", "title": "Re-dress the grinding wheel",
+                                      "owner": capa.owner, **kw})
+
+
+def make_rca(tenant, *, capa=None, **kw):
+    from traveler.qms.services.rca import rca_create
+
+    capa = capa or make_capa(tenant)
+    with tenant_context(tenant):
+        return rca_create(data={"capa": capa, "method": "five_whys", "whys": [
+            {"question": "Why did the seat leak?", "answer": "The seat was out of round."}],
+            "root_causes": [{"description": "Wheel dressed too rarely", "category": "method", "is_primary": True}],
+            **kw})
+
+
+def capa_pending_verification(tenant, **kw):
+    """A CAPA with one completed task and its analysis, submitted for verification."""
+    from traveler.core.tests.factories import PASSWORD
+    from traveler.qms.services.capa import capa_start, capa_submit, capa_task_complete
+
+    capa = make_capa(tenant, **kw)
+    task = make_capa_task(tenant, capa=capa)
+    make_rca(tenant, capa=capa)
+    with tenant_context(tenant, actor=capa.owner):
+        capa = capa_start(capa=capa)
+        capa_task_complete(capa_task=task, user=capa.owner, password=PASSWORD)
+        return capa_submit(capa=capa)
+
+
+def make_capa_verification(tenant, *, outcome="inconclusive", **kw):
+    from traveler.core.tests.factories import PASSWORD
+    from traveler.qms.services.capa import capa_verify
+
+    capa = capa_pending_verification(tenant, **kw)
+    with tenant_context(tenant, actor=capa.owner):
+        return capa_verify(capa=capa, user=capa.owner, password=PASSWORD, outcome=outcome,
+                           method="Bench test of 50 injectors")
+
+
+def _register_capa_factories():
+    from traveler.qms.models import CAPA, CapaTask, CapaVerification, RcaRecord
+
+    record_factory(CAPA)(lambda tenant: make_capa(tenant))
+    record_factory(CapaTask)(lambda tenant: make_capa_task(tenant))
+    record_factory(RcaRecord)(lambda tenant: make_rca(tenant))
+    record_factory(CapaVerification)(lambda tenant: make_capa_verification(tenant))
+
+
+_register_capa_factories()

@@ -26,3 +26,20 @@ urlpatterns = [
     path("nonconformances/<int:pk>/pdf/", pdf.NcrPdf.as_view(), name="quarantinedisposition-pdf"),
     *record_urls("nonconformances/", QuarantineDisposition, history=True),
 ]
+
+# CAPA
+from django.urls import path  # noqa: E402
+
+from traveler.qms.models import CAPA  # noqa: E402
+from traveler.qms.ui import capa  # noqa: E402
+
+urlpatterns += [
+    *record_urls("capas/", CAPA, list=capa.CapaList, detail=capa.CapaDetail, form=capa.CapaEdit, history=True),
+    path("capas/<int:pk>/transition/<str:action>/", capa.CapaTransition.as_view(), name="capa-transition"),
+    path("capas/<int:pk>/tasks/new/", capa.CapaTaskCreate.as_view(), name="capa-task-create"),
+    path("capas/<int:pk>/tasks/<int:task_pk>/complete/", capa.CapaTaskComplete.as_view(), name="capa-task-complete"),
+    path("capas/<int:pk>/rca/", capa.CapaRcaEdit.as_view(), name="capa-rca"),
+    path("capas/<int:pk>/verify/", capa.CapaVerify.as_view(), name="capa-verify"),
+    path("capas/<int:pk>/request-closure/", capa.CapaRequestClosure.as_view(), name="capa-request-closure"),
+    path("capas/<int:pk>/report.pdf", capa.CapaReport.as_view(), name="capa-report"),
+]

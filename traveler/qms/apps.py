@@ -14,3 +14,8 @@ class QmsConfig(ModuleConfig):
         "QualityReportOriginEnum": "traveler.qms.choices.ReportOrigin",
         "DefectSeverityEnum": "traveler.qms.choices.Severity",
     }
+
+    def ready(self) -> None:
+        super().ready()
+        # Demo data of the 3D defect maps, in a file of its own (demo.py is the module's other demo data).
+        from traveler.qms import demo_maps  # noqa: F401

@@ -18,3 +18,9 @@ class ReportStatus(models.TextChoices):
 class ReportOrigin(models.TextChoices):
     MANUAL = "manual", "Recorded by hand"
     QUARANTINE = "quarantine", "Created when the part was quarantined"
+
+
+class ModelFormat(models.TextChoices):
+    GLB = "glb", "glTF binary (GLB)"
+    GLTF = "gltf", "glTF (JSON)"
+    STL = "stl", "STL"

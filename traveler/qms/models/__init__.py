@@ -11,3 +11,7 @@ __all__ = [
     "MeasurementResult", "QualityErrorPartType", "QualityErrorStep", "QualityErrorsList", "QualityReport",
     "QualityReportDefect", "QualityReportEquipment", "QualityReportInspector",
 ]
+
+from traveler.qms.models.maps import HeatmapAnnotation, ThreeDModel  # noqa: E402
+
+__all__ += ["HeatmapAnnotation", "ThreeDModel"]

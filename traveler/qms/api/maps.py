@@ -46,14 +46,17 @@ class ThreeDModelSerializer(RecordSerializer):
     document_number = serializers.CharField(source="document.number", read_only=True)
     file_size = serializers.IntegerField(source="revision.size", read_only=True)
     file_sha256 = serializers.CharField(source="revision.sha256", read_only=True)
-    annotation_count = serializers.IntegerField(read_only=True, default=None,
-                                                help_text="Live annotations on the model (lists and reads).")
+    annotation_count = serializers.SerializerMethodField(help_text="Live annotations on the model.")
 
     class Meta:
         model = ThreeDModel
         fields = ["id", "part_type", "part_type_label", "name", "file_format", "bounds", "document",
                   "document_number", "revision", "file_size", "file_sha256", "annotation_count", "version",
                   "created_at", "updated_at", "archived_at"]
+
+    def get_annotation_count(self, obj) -> int:
+        counted = getattr(obj, "annotation_count", None)  # annotated by the viewset's queryset
+        return counted if counted is not None else obj.annotations.filter(archived_at__isnull=True).count()
 
 
 class ThreeDModelCreateInput(ChangeInput):

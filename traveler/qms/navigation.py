@@ -8,3 +8,5 @@ add_menu_item(MenuItem("qms", "Quality reports", "qms:qualityreport-list", "qms.
                        "shield"))
 add_menu_item(MenuItem("qms", "Defect codes", "qms:qualityerrorslist-list", "qms.view_qualityerrorslist", "Quality",
                        20, "alert"))
+
+add_menu_item(MenuItem("qms", "3D defect maps", "qms:threedmodel-list", "qms.view_threedmodel", "Quality", 40, "chart"))

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
 from django.db import transaction
-from django.db.models import Avg, Count, F, FloatField, IntegerField
+from django.db.models import Avg, Count, F, FloatField, IntegerField, QuerySet
 from django.db.models.functions import Cast, Floor
 from django.utils import timezone
 
@@ -228,19 +228,14 @@ def _day_start(value: date | datetime | None, *, next_day: bool = False) -> date
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
-def heatmap_aggregate(*, model: ThreeDModel, date_from: date | datetime | None = None,
-                      date_to: date | datetime | None = None, defect_code: QualityErrorsList | None = None,
-                      step: Step | None = None, resolution: int = DEFAULT_RESOLUTION) -> Heatmap:
-    """Every live annotation of ``model`` matching the filters, counted per cell of a grid of
-    ``resolution`` cells along the longest side of the model's bounding box. ``date_to`` as a date
-    includes that whole day. One grouped query over the annotations, however many there are."""
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 1 <= resolution <= MAX_RESOLUTION:
-        raise InvalidInput(f"resolution: a whole number from 1 to {MAX_RESOLUTION}.", fields={"resolution": ["out of range"]})
+def annotations_matching(*, model: ThreeDModel, date_from: date | datetime | None = None,
+                         date_to: date | datetime | None = None, defect_code: QualityErrorsList | None = None,
+                         step: Step | None = None) -> QuerySet[HeatmapAnnotation]:
+    """The live annotations of ``model`` in the period (``date_to`` as a date includes that whole day),
+    of ``defect_code`` and found at ``step`` when given: what a heatmap counts."""
     start, end = _day_start(date_from), _day_start(date_to, next_day=not isinstance(date_to, datetime))
     if start and end and end <= start:
         raise InvalidInput("to: the period ends before it starts.", fields={"to": ["before from"]})
-    lo, hi = model.bounds["min"], model.bounds["max"]
-    cell = max(max(b - a for a, b in zip(lo, hi, strict=True)) / resolution, 1e-9)
     qs = HeatmapAnnotation.objects.filter(model=model, archived_at__isnull=True)
     if start:
         qs = qs.filter(created_at__gte=start)
@@ -250,6 +245,20 @@ def heatmap_aggregate(*, model: ThreeDModel, date_from: date | datetime | None =
         qs = qs.filter(defect_code=defect_code)
     if step is not None:
         qs = qs.filter(step=step)
+    return qs
+
+
+def heatmap_aggregate(*, model: ThreeDModel, date_from: date | datetime | None = None,
+                      date_to: date | datetime | None = None, defect_code: QualityErrorsList | None = None,
+                      step: Step | None = None, resolution: int = DEFAULT_RESOLUTION) -> Heatmap:
+    """Every annotation ``annotations_matching`` the filters, counted per cell of a grid of
+    ``resolution`` cells along the longest side of the model's bounding box: one grouped query over
+    the annotations however many there are (and one for the count per defect code)."""
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 1 <= resolution <= MAX_RESOLUTION:
+        raise InvalidInput(f"resolution: a whole number from 1 to {MAX_RESOLUTION}.", fields={"resolution": ["out of range"]})
+    qs = annotations_matching(model=model, date_from=date_from, date_to=date_to, defect_code=defect_code, step=step)
+    lo, hi = model.bounds["min"], model.bounds["max"]
+    cell = max(max(b - a for a, b in zip(lo, hi, strict=True)) / resolution, 1e-9)
 
     def index(axis: str, origin: float):
         return Cast(Floor((F(axis) - origin) / cell, output_field=FloatField()), IntegerField())
@@ -263,4 +272,3 @@ def heatmap_aggregate(*, model: ThreeDModel, date_from: date | datetime | None =
     return Heatmap(model_id=model.pk, cell=cell, origin=list(lo), total=sum(b.count for b in bins),
                    max_count=max((b.count for b in bins), default=0), bins=bins,
                    defect_codes=[{"id": c["defect_code"], "code": c["code"], "count": c["count"]} for c in codes])
-

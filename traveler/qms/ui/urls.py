@@ -12,3 +12,16 @@ urlpatterns = [
     *record_urls("defect-codes/", QualityErrorsList, list=views.DefectCodeList, detail=views.DefectCodeDetail,
                  form=views.DefectCodeEdit, archive=True, restore=True, history=True),
 ]
+
+# 3D defect maps
+from django.urls import path  # noqa: E402
+
+from traveler.qms.models import ThreeDModel  # noqa: E402
+from traveler.qms.ui import maps  # noqa: E402
+
+urlpatterns += [
+    path("3d-models/new/", maps.ThreeDModelUpload.as_view(), name="threedmodel-create"),
+    path("3d-models/<int:pk>/edit/", maps.ThreeDModelRename.as_view(), name="threedmodel-update"),
+    *record_urls("3d-models/", ThreeDModel, list=maps.ThreeDModelList, detail=maps.ThreeDModelDetail, archive=True,
+                 restore=True, history=True),
+]

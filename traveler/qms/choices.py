@@ -119,3 +119,9 @@ class VerificationOutcome(models.TextChoices):
     CONFIRMED = "confirmed", "Effective (confirmed)"
     NOT_EFFECTIVE = "not_effective", "Not effective"
     INCONCLUSIVE = "inconclusive", "Inconclusive"
+
+
+class ModelFormat(models.TextChoices):
+    GLB = "glb", "glTF binary (GLB)"
+    GLTF = "gltf", "glTF (JSON)"
+    STL = "stl", "STL"

@@ -136,3 +136,24 @@ class CapaTaskOverdue(Event):
     owner_id: int
     due_date: str
     day: str  # the day it is announced for: one notice a day
+
+
+@event_type
+@dataclass(frozen=True)
+class ThreeDModelCreated(Event):
+    name = "qms.three_d_model.created"
+    model_id: int
+    part_type_id: int
+    document_id: int
+    revision_id: int
+
+
+@event_type
+@dataclass(frozen=True)
+class HeatmapAnnotationCreated(Event):
+    name = "qms.heatmap_annotation.created"
+    annotation_id: int
+    model_id: int
+    part_id: int
+    defect_code_id: int
+    step_id: int | None

@@ -12,3 +12,6 @@ add_menu_item(MenuItem("qms", "Nonconformances", "qms:quarantinedisposition-list
                        "Quality", 15, "alert"))
 
 add_menu_item(MenuItem("qms", "CAPAs", "qms:capa-list", "qms.view_capa", "Quality", 40, "shield"))
+
+
+add_menu_item(MenuItem("qms", "3D defect maps", "qms:threedmodel-list", "qms.view_threedmodel", "Quality", 40, "chart"))

@@ -42,3 +42,17 @@ declare_permissions(
     ("qms.add_capa", "Open CAPAs", QA),
     ("qms.change_capa", "Change CAPAs, their tasks and analyses, move and verify them", QA),
 )
+
+
+# 3D defect maps: QA places defects and uploads models, other staff and auditors read, customers see none.
+declare_permissions(
+    "qms",
+    ("qms.view_threedmodel", "View 3D models and their defect heatmaps", READ_ALL),
+    ("qms.add_threedmodel", "Upload 3D models", QA),
+    ("qms.change_threedmodel", "Change 3D models", QA),
+    ("qms.archive_threedmodel", "Archive 3D models", QA),
+    ("qms.view_heatmapannotation", "View defects placed on 3D models", READ_ALL),
+    ("qms.add_heatmapannotation", "Place defects on 3D models", QA),
+    ("qms.change_heatmapannotation", "Change defects placed on 3D models", QA),
+    ("qms.archive_heatmapannotation", "Archive defects placed on 3D models", QA),
+)

@@ -243,7 +243,8 @@ STORAGES = {
 TRAVELER_UPLOAD_MAX_BYTES = int(os.environ.get("TRAVELER_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 TRAVELER_UPLOAD_MEDIA_TYPES = [t.strip() for t in os.environ.get(
     "TRAVELER_UPLOAD_MEDIA_TYPES",
-    "application/pdf,image/png,image/jpeg,image/tiff,image/vnd.dxf,model/step,text/plain").split(",") if t.strip()]
+    "application/pdf,image/png,image/jpeg,image/tiff,image/vnd.dxf,model/step,model/gltf-binary,model/gltf+json,"
+    "model/stl,text/plain").split(",") if t.strip()]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,14 +2,16 @@
 SHA-256 (storage alias ``documents``, see settings.STORAGES).
 
 The media type is detected from the content, never taken from the client: a small sniff of magic
-bytes for PDF, PNG, JPEG, TIFF, DXF (ASCII and binary) and STEP, then text (UTF-8 with no NUL byte),
-else ``application/octet-stream``. Which types are accepted is ``TRAVELER_UPLOAD_MEDIA_TYPES``.
+bytes for PDF, PNG, JPEG, TIFF, DXF (ASCII and binary), STEP and the 3D meshes viewers show (glTF binary
+and JSON, STL ASCII and binary), then text (UTF-8 with no NUL byte), else ``application/octet-stream``.
+Which types are accepted is ``TRAVELER_UPLOAD_MEDIA_TYPES``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import struct
 from dataclasses import dataclass
 from typing import IO
 
@@ -24,13 +26,22 @@ CHUNK = 1024 * 1024
 _DXF_ASCII = re.compile(rb"^\s*0\s*\r?\n\s*SECTION\s*\r?\n", re.ASCII)
 MEDIA_TYPE_NAMES = {
     "application/pdf": "PDF", "image/png": "PNG image", "image/jpeg": "JPEG image", "image/tiff": "TIFF image",
-    "image/vnd.dxf": "DXF drawing", "model/step": "STEP model", "text/plain": "text",
+    "image/vnd.dxf": "DXF drawing", "model/step": "STEP model", "model/gltf-binary": "glTF binary model (GLB)",
+    "model/gltf+json": "glTF model (JSON)", "model/stl": "STL model", "text/plain": "text",
     "application/octet-stream": "unknown binary",
 }
 
 
-def sniff_media_type(head: bytes) -> str:
-    """The media type of a file, from its first bytes."""
+_STL_ASCII = re.compile(rb"^\s*solid\b[^\n]*\r?\n\s*(facet\s+normal|endsolid)\b", re.ASCII | re.IGNORECASE)
+_GLTF_JSON = re.compile(rb'^\s*\{.*"asset"\s*:\s*\{', re.DOTALL)
+
+
+def sniff_media_type(head: bytes, size: int | None = None) -> str:
+    """The media type of a file, from its first bytes (``size``: the whole file's, when known; a binary
+    STL is recognised by its triangle count matching its size, as it has no magic bytes)."""
+    size = len(head) if size is None else size
+    if head.startswith(b"glTF") and len(head) >= 12 and struct.unpack_from("<I", head, 4)[0] == 2:
+        return "model/gltf-binary"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -43,6 +54,13 @@ def sniff_media_type(head: bytes) -> str:
         return "image/vnd.dxf"
     if head.lstrip().startswith(b"ISO-10303-21;"):
         return "model/step"
+    # A binary STL's 80-byte header is free text (often "solid ..."): its size decides before the ASCII form.
+    if len(head) >= 84 and size > 84 and size == 84 + 50 * struct.unpack_from("<I", head, 80)[0]:
+        return "model/stl"
+    if _STL_ASCII.match(head):
+        return "model/stl"
+    if _GLTF_JSON.match(head):
+        return "model/gltf+json"
     if b"\x00" not in head:
         try:
             head.decode("utf-8")
@@ -93,7 +111,7 @@ def file_store(*, content: IO[bytes], field: str = "file") -> StoredFile:
         digest.update(chunk)
     if size == 0:
         raise InvalidInput("The file is empty.", fields={field: ["empty"]})
-    media_type = sniff_media_type(head)
+    media_type = sniff_media_type(head, size)
     allowed = settings.TRAVELER_UPLOAD_MEDIA_TYPES
     if media_type not in allowed:
         names = ", ".join(MEDIA_TYPE_NAMES.get(t, t) for t in allowed)

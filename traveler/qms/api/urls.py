@@ -22,3 +22,10 @@ router.register("capa-tasks", CapaTaskViewSet, basename="capa-task")
 router.register("capa-rcas", RcaViewSet, basename="capa-rca")
 router.register("capa-verifications", CapaVerificationViewSet, basename="capa-verification")
 urlpatterns = router.urls
+
+# 3D defect maps
+from traveler.qms.api.maps import HeatmapAnnotationViewSet, ThreeDModelViewSet  # noqa: E402
+
+router.register("3d-models", ThreeDModelViewSet, basename="three-d-model")
+router.register("annotations", HeatmapAnnotationViewSet, basename="heatmap-annotation")
+urlpatterns = router.urls

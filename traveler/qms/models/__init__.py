@@ -41,3 +41,8 @@ __all__ += [
     "CAPA", "CapaPart", "CapaQualityReport", "CapaStep", "CapaTask", "CapaTaskAssignee", "CapaVerification",
     "CapaWorkOrder", "FishboneCause", "FiveWhy", "RcaRecord", "RootCause",
 ]
+
+
+from traveler.qms.models.maps import HeatmapAnnotation, ThreeDModel  # noqa: E402
+
+__all__ += ["HeatmapAnnotation", "ThreeDModel"]

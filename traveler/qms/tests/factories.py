@@ -155,3 +155,48 @@ def _register_capa_factories():
 
 
 _register_capa_factories()
+
+
+# 3D defect maps -------------------------------------------------------------------------------------
+import io  # noqa: E402
+
+from traveler.core.tests.factories import make_member  # noqa: E402
+from traveler.qms.demo_maps import injector_body_glb  # noqa: E402
+from traveler.qms.models import HeatmapAnnotation, ThreeDModel  # noqa: E402
+from traveler.qms.services.maps import heatmap_annotation_create, three_d_model_create  # noqa: E402
+
+
+def make_three_d_model(tenant, *, part=None, part_type=None, name: str | None = None, content: bytes | None = None,
+                       by=None) -> ThreeDModel:
+    """A 3D model (the demo's injector body GLB unless ``content``) of ``part_type``, else of ``part``'s
+    type, else of the part type of a fresh work order's parts; uploaded by a QA manager."""
+    if part_type is None and part is None:
+        part, _ = part_at_start(tenant)
+    by = by or make_member(tenant, roles=["qa_manager"])
+    with tenant_context(tenant, actor=by):
+        part_type = part_type or part.part_type
+        return three_d_model_create(part_type=part_type, name=name or f"Model {next(_n)}",
+                                    content=io.BytesIO(content or injector_body_glb(segments=12)),
+                                    original_name="model.glb")
+
+
+def make_annotation(tenant, *, model=None, part=None, defect_code=None, point=(0.0, 10.0, 9.0),
+                    **kw) -> HeatmapAnnotation:
+    """A defect placed on ``model`` (a new one of ``part``'s type by default) at ``point``."""
+    if part is None:
+        part, _ = part_at_start(tenant)
+    model = model or make_three_d_model(tenant, part=part)
+    defect_code = defect_code or make_defect_code(tenant)
+    with tenant_context(tenant):
+        return heatmap_annotation_create(model=model, x=point[0], y=point[1], z=point[2], defect_code=defect_code,
+                                         part=part, **kw)
+
+
+@record_factory(ThreeDModel)
+def _three_d_model(tenant):
+    return make_three_d_model(tenant)
+
+
+@record_factory(HeatmapAnnotation)
+def _annotation(tenant):
+    return make_annotation(tenant)

@@ -43,3 +43,16 @@ urlpatterns += [
     path("capas/<int:pk>/request-closure/", capa.CapaRequestClosure.as_view(), name="capa-request-closure"),
     path("capas/<int:pk>/report.pdf", capa.CapaReport.as_view(), name="capa-report"),
 ]
+
+# 3D defect maps
+from django.urls import path  # noqa: E402
+
+from traveler.qms.models import ThreeDModel  # noqa: E402
+from traveler.qms.ui import maps  # noqa: E402
+
+urlpatterns += [
+    path("3d-models/new/", maps.ThreeDModelUpload.as_view(), name="threedmodel-create"),
+    path("3d-models/<int:pk>/edit/", maps.ThreeDModelRename.as_view(), name="threedmodel-update"),
+    *record_urls("3d-models/", ThreeDModel, list=maps.ThreeDModelList, detail=maps.ThreeDModelDetail, archive=True,
+                 restore=True, history=True),
+]

@@ -8,3 +8,5 @@ add_menu_item(MenuItem("qms", "Quality reports", "qms:qualityreport-list", "qms.
                        "shield"))
 add_menu_item(MenuItem("qms", "Defect codes", "qms:qualityerrorslist-list", "qms.view_qualityerrorslist", "Quality",
                        20, "alert"))
+add_menu_item(MenuItem("qms", "Quality dashboard", "qms:dashboard", "qms.view_quality_dashboard", "Quality", 5,
+                       "chart"))

@@ -17,3 +17,11 @@ declare_permissions(
     ("qms.change_qualityreport", "Change quality reports", QA),
     ("qms.archive_qualityreport", "Archive quality reports", QA),
 )
+
+# The quality dashboard (defect Pareto, first-pass yield, the panels on "qms.dashboard"): quality,
+# production managers and auditors; operators and customers do not see it.
+declare_permissions(
+    "qms",
+    ("qms.view_quality_dashboard", "View the quality dashboard (defect Pareto, first-pass yield)",
+     (*QA, "production_manager", "auditor")),
+)

@@ -12,3 +12,10 @@ urlpatterns = [
     *record_urls("defect-codes/", QualityErrorsList, list=views.DefectCodeList, detail=views.DefectCodeDetail,
                  form=views.DefectCodeEdit, archive=True, restore=True, history=True),
 ]
+
+# The quality dashboard.
+from django.urls import path  # noqa: E402
+
+from traveler.qms.ui import dashboard  # noqa: E402
+
+urlpatterns += [path("dashboard/", dashboard.quality_dashboard, name="dashboard")]

@@ -15,3 +15,7 @@ add_menu_item(MenuItem("qms", "CAPAs", "qms:capa-list", "qms.view_capa", "Qualit
 
 
 add_menu_item(MenuItem("qms", "3D defect maps", "qms:threedmodel-list", "qms.view_threedmodel", "Quality", 40, "chart"))
+
+
+add_menu_item(MenuItem("qms", "Quality dashboard", "qms:dashboard", "qms.view_quality_dashboard", "Quality", 5,
+                       "chart"))

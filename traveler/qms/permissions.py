@@ -56,3 +56,12 @@ declare_permissions(
     ("qms.change_heatmapannotation", "Change defects placed on 3D models", QA),
     ("qms.archive_heatmapannotation", "Archive defects placed on 3D models", QA),
 )
+
+
+# The quality dashboard (defect Pareto, first-pass yield, the panels on "qms.dashboard"): quality,
+# production managers and auditors; operators and customers do not see it.
+declare_permissions(
+    "qms",
+    ("qms.view_quality_dashboard", "View the quality dashboard (defect Pareto, first-pass yield)",
+     (*QA, "production_manager", "auditor")),
+)

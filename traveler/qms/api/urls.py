@@ -29,3 +29,14 @@ from traveler.qms.api.maps import HeatmapAnnotationViewSet, ThreeDModelViewSet  
 router.register("3d-models", ThreeDModelViewSet, basename="three-d-model")
 router.register("annotations", HeatmapAnnotationViewSet, basename="heatmap-annotation")
 urlpatterns = router.urls
+
+# Analytics: the defect Pareto and first-pass yield per step.
+from django.urls import path  # noqa: E402
+
+from traveler.qms.api import analytics  # noqa: E402
+
+urlpatterns += [
+    path("analytics/pareto/", analytics.ParetoView.as_view(), name="analytics-pareto"),
+    path("analytics/pareto/chart.svg", analytics.ParetoSvgView.as_view(), name="analytics-pareto-svg"),
+    path("analytics/first-pass-yield/", analytics.FirstPassYieldView.as_view(), name="analytics-first-pass-yield"),
+]

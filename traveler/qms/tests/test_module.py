@@ -26,7 +26,7 @@ def test_permissions_menu_panels_and_handler_are_registered():
     assert {"qms.view_qualityreport", "qms.add_qualityreport", "qms.change_qualityreport",
             "qms.archive_qualityreport", "qms.view_qualityerrorslist", "qms.add_qualityerrorslist",
             "qms.change_qualityerrorslist", "qms.archive_qualityerrorslist"} <= set(registry.permissions)
-    assert {"Quality reports", "Defect codes"} <= {m.label for m in registry.menu if m.module == "qms"}
+    assert {"Quality reports", "Defect codes", "Quality dashboard"} <= {m.label for m in registry.menu if m.module == "qms"}
     assert any(p.module == "qms" and p.title == "Quality reports" for p in registry.panels["mes_lite.part.detail"])
     assert any(p.title == "Documents" for p in registry.panels["qms.qualityreport.detail"])
     [handler] = [h for h in registry.event_handlers if h.module == "qms" and h.pattern.startswith("mes.")]

@@ -56,3 +56,10 @@ urlpatterns += [
     *record_urls("3d-models/", ThreeDModel, list=maps.ThreeDModelList, detail=maps.ThreeDModelDetail, archive=True,
                  restore=True, history=True),
 ]
+
+# The quality dashboard.
+from django.urls import path  # noqa: E402
+
+from traveler.qms.ui import dashboard  # noqa: E402
+
+urlpatterns += [path("dashboard/", dashboard.quality_dashboard, name="dashboard")]

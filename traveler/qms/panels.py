@@ -69,3 +69,21 @@ add_panel(Panel("qms", "qms.dashboard", "CAPAs overdue", capas_overdue_panel, pe
 
 # Evidence of a CAPA's effectiveness (measurements, audit reports) on its verifications.
 register_attachable(CapaVerification, panel_target="qms.capaverification.detail", permission="qms.view_capa")
+
+
+def ncr_capas_panel(request, obj) -> str:
+    """The "CAPAs" panel of a nonconformance's page: the CAPAs linked to it, and a button that opens a
+    new one with the nonconformance's problem, parts, reports and step filled in."""
+    from traveler.qms.models import CAPA
+
+    capas = list(CAPA.objects.filter(nonconformance_links__nonconformance=obj).select_related("owner")
+                 .order_by("-pk"))
+    return render_to_string("qms/panels/ncr_capas.html", {
+        "capas": [{"capa": c, "url": reverse("qms:capa-detail", args=[c.pk])} for c in capas],
+        "new_url": (f"{reverse('qms:capa-create')}?nonconformance={obj.pk}"
+                    if request.access.has("qms.add_capa") else None),
+    }, request=request)
+
+
+add_panel(Panel("qms", "qms.quarantinedisposition.detail", "CAPAs", ncr_capas_panel, permission="qms.view_capa",
+                order=20))

@@ -65,7 +65,8 @@ def capa_8d_pdf(*, capa: CAPA, tenant: str, printed_by: str) -> bytes:
 
     pdf.heading("D2 Problem", 12)
     pdf.line_text(capa.problem_statement)
-    links = [("Quality reports", list(capa.quality_reports.all())), ("Parts", list(capa.parts.all())),
+    links = [("Nonconformances", list(capa.nonconformances.all())),
+             ("Quality reports", list(capa.quality_reports.all())), ("Parts", list(capa.parts.all())),
              ("Work orders", list(capa.work_orders.all())), ("Steps", list(capa.steps.all()))]
     pdf.fields([(label, ", ".join(str(i) for i in items)) for label, items in links if items])
 

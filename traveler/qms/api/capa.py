@@ -33,7 +33,15 @@ from traveler.qms.choices import (
     TaskKind,
     VerificationOutcome,
 )
-from traveler.qms.models import CAPA, CapaTask, CapaTaskAssignee, CapaVerification, QualityReport, RcaRecord
+from traveler.qms.models import (
+    CAPA,
+    CapaTask,
+    CapaTaskAssignee,
+    CapaVerification,
+    QualityReport,
+    QuarantineDisposition,
+    RcaRecord,
+)
 from traveler.qms.services import capa as svc
 from traveler.qms.services.rca import rca_create, rca_update
 
@@ -48,6 +56,7 @@ def _person(user) -> dict | None:
 
 class CapaSerializer(RecordSerializer):
     owner = serializers.SerializerMethodField()
+    nonconformances = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     quality_reports = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     parts = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     work_orders = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -60,7 +69,7 @@ class CapaSerializer(RecordSerializer):
     class Meta:
         model = CAPA
         fields = ["id", "number", "title", "capa_type", "severity", "state", "problem_statement", "immediate_action",
-                  "due_date", "owner", "cancel_reason", "closed_at", "quality_reports", "parts", "work_orders", "steps",
+                  "due_date", "owner", "cancel_reason", "closed_at", "nonconformances", "quality_reports", "parts", "work_orders", "steps",
                   "overdue", "progress", "transitions", "version", "created_at", "updated_at", "archived_at"]
 
     @extend_schema_field(PersonSerializer)
@@ -168,6 +177,7 @@ class CapaInput(ChangeInput):
     immediate_action = serializers.CharField(required=False, allow_blank=True, default="")
     due_date = serializers.DateField(required=False, allow_null=True)
     owner = MemberField()
+    nonconformances = _many(QuarantineDisposition)
     quality_reports = _many(QualityReport)
     parts = _many(Part)
     work_orders = _many(WorkOrder)
@@ -268,7 +278,7 @@ class CapaViewSet(_CapaPermissions, RecordCreateMixin, RecordUpdateMixin, Tenant
 
     def get_queryset(self):
         return svc.with_progress(super().get_queryset()).select_related("owner").prefetch_related(
-            "quality_reports", "parts", "work_orders", "steps")
+            "nonconformances", "quality_reports", "parts", "work_orders", "steps")
 
     def _answer(self, capa: CAPA):
         return self.out(CapaSerializer, self.get_queryset().get(pk=capa.pk))

@@ -24,6 +24,7 @@ __all__ += ["Concession", "NonconformancePart", "NonconformanceReport", "Nonconf
 
 from traveler.qms.models.capa import (  # noqa: E402
     CAPA,
+    CapaNonconformance,
     CapaPart,
     CapaQualityReport,
     CapaStep,
@@ -38,7 +39,7 @@ from traveler.qms.models.capa import (  # noqa: E402
 )
 
 __all__ += [
-    "CAPA", "CapaPart", "CapaQualityReport", "CapaStep", "CapaTask", "CapaTaskAssignee", "CapaVerification",
+    "CAPA", "CapaNonconformance", "CapaPart", "CapaQualityReport", "CapaStep", "CapaTask", "CapaTaskAssignee", "CapaVerification",
     "CapaWorkOrder", "FishboneCause", "FiveWhy", "RcaRecord", "RootCause",
 ]
 

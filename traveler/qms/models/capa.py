@@ -36,6 +36,8 @@ class CAPA(TenantModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     cancel_reason = models.TextField(blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    nonconformances = models.ManyToManyField("qms.QuarantineDisposition", through="qms.CapaNonconformance",
+                                             blank=True, related_name="capas")
     quality_reports = models.ManyToManyField("qms.QualityReport", through="qms.CapaQualityReport", blank=True,
                                              related_name="+")
     parts = models.ManyToManyField("mes_lite.Part", through="qms.CapaPart", blank=True, related_name="+")
@@ -52,6 +54,17 @@ class CAPA(TenantModel):
 
     def __str__(self) -> str:
         return self.number or f"CAPA {self.pk}"
+
+
+class CapaNonconformance(TenantModel):
+    capa = models.ForeignKey(CAPA, on_delete=models.PROTECT, related_name="nonconformance_links")
+    nonconformance = models.ForeignKey("qms.QuarantineDisposition", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["capa", "nonconformance"], name="qms_capa_ncr_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.capa_id}: nonconformance {self.nonconformance_id}"
 
 
 class CapaQualityReport(TenantModel):

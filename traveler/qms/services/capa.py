@@ -53,6 +53,7 @@ from traveler.qms.events import (
 )
 from traveler.qms.models import (
     CAPA,
+    CapaNonconformance,
     CapaPart,
     CapaQualityReport,
     CapaStep,
@@ -61,11 +62,13 @@ from traveler.qms.models import (
     CapaVerification,
     CapaWorkOrder,
     QualityReport,
+    QuarantineDisposition,
     RootCause,
 )
 
 SCALARS = ("title", "capa_type", "severity", "problem_statement", "immediate_action", "due_date", "owner")
 LINKS = {  # field -> (link model, its column, the linked model)
+    "nonconformances": (CapaNonconformance, "nonconformance", QuarantineDisposition),
     "quality_reports": (CapaQualityReport, "report", QualityReport),
     "parts": (CapaPart, "part", Part),
     "work_orders": (CapaWorkOrder, "work_order", WorkOrder),
@@ -153,8 +156,8 @@ def _check_version(obj, version: int | None) -> None:
 
 def capa_create(*, data: dict[str, Any], reason: str | None = None) -> CAPA:
     """Open a CAPA: numbered CAPA-<year>-<NNNN> per tenant, gap-free. ``data``: title, capa_type,
-    severity, problem_statement, immediate_action, due_date, owner, and the linked quality_reports,
-    parts, work_orders and steps. Publishes ``qms.capa.opened``."""
+    severity, problem_statement, immediate_action, due_date, owner, and the linked nonconformances,
+    quality_reports, parts, work_orders and steps. Publishes ``qms.capa.opened``."""
     _refuse_fixed(data)
     scalars = _check_scalars(data, creating=True)
     links = _check_links(data)

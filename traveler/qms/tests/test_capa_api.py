@@ -136,3 +136,18 @@ def test_who_reads_and_who_writes(api, tenant, role, reads, writes):
     assert r.status_code == (200 if reads else 403)
     r = client.post(f"{API}/capas/", {"title": "t", "problem_statement": "p", "owner": client.user.pk})
     assert (r.status_code == 201) == writes, r.content
+
+
+def test_a_capa_links_the_nonconformances_it_answers_of_its_own_tenant_only(qa, tenant, other_tenant):
+    from traveler.qms.tests.factories import make_nonconformance
+
+    ncr, _parts = make_nonconformance(tenant)
+    foreign, _ = make_nonconformance(other_tenant)
+    capa = _open(qa, nonconformances=[ncr.pk])
+    assert capa["nonconformances"] == [ncr.pk]
+    bad = qa.post(f"{API}/capas/", {"title": "x", "problem_statement": "y", "owner": qa.user.pk,
+                                    "nonconformances": [foreign.pk]})
+    assert bad.status_code == 400 and "nonconformances" in error(bad)["fields"]
+    with tenant_context(tenant):
+        assert CAPA.objects.count() == 1
+        assert list(CAPA.objects.get(pk=capa["id"]).nonconformances.all()) == [ncr]

@@ -217,3 +217,26 @@ def test_the_demo_makes_a_closed_and_an_in_progress_capa(tenant):
         assert closed.state == CapaState.CLOSED and working.state == CapaState.IN_PROGRESS
         assert closed.rca.root_causes.filter(is_primary=True).count() == 1 and working.rca.whys.count() == 3
         assert closed.rca.causes.count() == 6 and closed.verifications.get().outcome == "confirmed"
+
+
+def test_a_capa_opened_from_a_nonconformance_carries_its_problem_and_shows_on_its_page(tenant, qa):
+    from traveler.qms.tests.factories import make_nonconformance
+
+    ncr, parts = make_nonconformance(tenant, by=qa, severity="critical")
+    client = signed_in(qa, tenant)
+    page = client.get(f"/qms/nonconformances/{ncr.pk}/").content.decode()
+    assert "No CAPA answers this nonconformance." in page and f"/qms/capas/new/?nonconformance={ncr.pk}" in page
+    form = client.get(f"/qms/capas/new/?nonconformance={ncr.pk}").content.decode()
+    assert ncr.number in form and f'value="{ncr.pk}" selected' in form and f'value="{parts[0].pk}" selected' in form
+    assert '<option value="critical" selected' in form
+    r = client.post("/qms/capas/new/", {"title": "Leak rate over limit", "capa_type": "corrective",
+                                         "severity": "critical", "problem_statement": f"{ncr.number}: leaks",
+                                         "owner": qa.pk, "nonconformances": [ncr.pk], "parts": [parts[0].pk]})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    with tenant_context(tenant):
+        capa = CAPA.objects.get()
+        assert list(capa.nonconformances.all()) == [ncr]
+    page = client.get(f"/qms/nonconformances/{ncr.pk}/").content.decode()
+    assert capa.number in page and f"/qms/capas/{capa.pk}/" in page
+    detail = client.get(f"/qms/capas/{capa.pk}/").content.decode()
+    assert ncr.number in detail

@@ -23,9 +23,9 @@ from traveler.core.ui.generic import (
     add_service_error,
     panels_for,
 )
-from traveler.qms.choices import CapaState
+from traveler.qms.choices import CapaState, CapaType
 from traveler.qms.fishbone import rca_fishbone_svg
-from traveler.qms.models import CAPA, CapaTask, RcaRecord
+from traveler.qms.models import CAPA, CapaTask, QuarantineDisposition, RcaRecord
 from traveler.qms.services import capa as svc
 from traveler.qms.services.rca import rca_save
 from traveler.qms.ui.capa_forms import CapaForm, CapaTaskForm, RcaForm, SignForm, VerificationForm
@@ -77,6 +77,26 @@ class CapaEdit(RecordFormView):
     create_service = _capa_create
     update_service = svc.capa_update
 
+    def get_form(self, data=None, instance=None):
+        form = super().get_form(data=data, instance=instance)
+        ncr_id = self.request.GET.get("nonconformance", "")
+        if instance is None and data is None and ncr_id.isdigit():  # opened from a nonconformance's page
+            ncr = QuarantineDisposition.objects.filter(pk=int(ncr_id)).first()
+            if ncr is not None:
+                form.initial.update(capa_initial_from(ncr))
+        return form
+
+
+def capa_initial_from(ncr: QuarantineDisposition) -> dict:
+    """A new CAPA's fields taken from the nonconformance it answers: its problem, severity, parts,
+    reports and the step where it was found (all still editable before saving)."""
+    return {
+        "title": ncr.title[:200], "severity": ncr.severity, "capa_type": CapaType.CORRECTIVE,
+        "problem_statement": f"{ncr.number}: {ncr.title}" + (f"\n\n{ncr.description}" if ncr.description else ""),
+        "nonconformances": [ncr], "parts": list(ncr.parts.all()), "quality_reports": list(ncr.reports.all()),
+        "steps": [ncr.step_found] if ncr.step_found_id else [],
+    }
+
 
 class _CapaPage(RecordView):
     model = CAPA
@@ -114,6 +134,7 @@ class CapaDetail(RecordDetailView):
             "pdf_url": reverse("qms:capa-report", args=[obj.pk]),
             "update_url": context.get("update_url") if obj.state in svc.CAPA_ACTIVE else None,
             "links": {
+                "Nonconformances": list(obj.nonconformances.all()),
                 "Quality reports": list(obj.quality_reports.all()), "Parts": list(obj.parts.all()),
                 "Work orders": list(obj.work_orders.all()), "Steps": list(obj.steps.all()),
             },

@@ -9,7 +9,7 @@ from traveler.core.models import User
 from traveler.core.tenancy import current_tenant
 from traveler.mes_lite.models import Part, Step, WorkOrder
 from traveler.qms.choices import FishboneCategory, RcaMethod, VerificationOutcome
-from traveler.qms.models import CAPA, CapaTask, QualityReport
+from traveler.qms.models import CAPA, CapaTask, QualityReport, QuarantineDisposition
 
 WHY_ROWS = 5
 
@@ -25,6 +25,7 @@ def _people(field):
 
 
 class CapaForm(forms.ModelForm):
+    nonconformances = forms.ModelMultipleChoiceField(queryset=QuarantineDisposition.objects.none(), required=False)
     quality_reports = forms.ModelMultipleChoiceField(queryset=QualityReport.objects.none(), required=False)
     parts = forms.ModelMultipleChoiceField(queryset=Part.objects.none(), required=False)
     work_orders = forms.ModelMultipleChoiceField(queryset=WorkOrder.objects.none(), required=False)
@@ -33,7 +34,7 @@ class CapaForm(forms.ModelForm):
     class Meta:
         model = CAPA
         fields = ["title", "capa_type", "severity", "problem_statement", "immediate_action", "due_date", "owner",
-                  "quality_reports", "parts", "work_orders", "steps"]
+                  "nonconformances", "quality_reports", "parts", "work_orders", "steps"]
         widgets = {"problem_statement": forms.Textarea(attrs={"rows": 3}),
                    "immediate_action": forms.Textarea(attrs={"rows": 2}),
                    "due_date": forms.DateInput(attrs={"type": "date"})}
@@ -41,13 +42,15 @@ class CapaForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _people(self.fields["owner"])
+        self.fields["nonconformances"].queryset = QuarantineDisposition.objects.order_by("-pk")
+        self.fields["nonconformances"].label_from_instance = lambda n: f"{n.number}: {n.title}"
         self.fields["quality_reports"].queryset = QualityReport.objects.filter(archived_at__isnull=True)
         self.fields["parts"].queryset = Part.objects.filter(archived_at__isnull=True)
         self.fields["work_orders"].queryset = WorkOrder.objects.filter(archived_at__isnull=True)
         self.fields["steps"].queryset = Step.objects.filter(archived_at__isnull=True).select_related("process")
         self.fields["steps"].label_from_instance = lambda s: f"{s.process.name} v{s.process.route_version}: {s}"
         if self.instance.pk:
-            for name in ("quality_reports", "parts", "work_orders", "steps"):
+            for name in ("nonconformances", "quality_reports", "parts", "work_orders", "steps"):
                 self.initial[name] = list(getattr(self.instance, name).all())
 
 

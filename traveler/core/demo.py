@@ -22,6 +22,7 @@ DEMO_TENANTS = (
     ("acme", "Acme Injector Works", ("Northwind Diesel", "Bluewater Marine", "Ridgeline Rail")),
     ("kestrel", "Kestrel Aerospace Components", ("Falcon Avionics", "Harbor Defense Systems")),
 )
+BOTH_TENANTS = "quality.lead@example.com"
 _loaders: list[Callable[[Tenant], None]] = []
 
 
@@ -51,17 +52,15 @@ def load_demo() -> list[tuple[str, str, str]]:
                             roles=[spec.code], company=companies[0] if spec.code == "customer" else None,
                         )
                     logins.append((slug, email, spec.name))
+                # One person in both tenants, to show the tenant switch (and a second QA manager, so
+                # approvals that need two signatures can be shown), before the modules' loaders run.
+                user = User.objects.filter(email=BOTH_TENANTS).first()
+                if user is None or not Membership.objects.filter(user=user, tenant=tenant).exists():
+                    member_add(email=BOTH_TENANTS, full_name="Dana Quality Lead", password=DEMO_PASSWORD,
+                               roles=["qa_manager"])
                 for loader in _loaders:
                     loader(tenant)
-    # One person in both tenants, to show the tenant switch.
-    both = "quality.lead@example.com"
-    for slug, _, _ in DEMO_TENANTS:
-        tenant = Tenant.objects.get(slug=slug)
-        with tenant_context(tenant):
-            user = User.objects.filter(email=both).first()
-            if user is None or not Membership.objects.filter(user=user, tenant=tenant).exists():
-                member_add(email=both, full_name="Dana Quality Lead", password=DEMO_PASSWORD, roles=["qa_manager"])
-    logins.append(("acme + kestrel", both, "QA Manager in both tenants"))
+    logins.append(("acme + kestrel", BOTH_TENANTS, "QA Manager in both tenants"))
     return logins
 
 

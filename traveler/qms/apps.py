@@ -13,4 +13,5 @@ class QmsConfig(ModuleConfig):
         "QualityReportStatusEnum": "traveler.qms.choices.ReportStatus",
         "QualityReportOriginEnum": "traveler.qms.choices.ReportOrigin",
         "DefectSeverityEnum": "traveler.qms.choices.Severity",
+        "CapaTaskKindEnum": "traveler.qms.choices.TaskKind",
     }

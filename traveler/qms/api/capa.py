@@ -194,11 +194,11 @@ class ReasonInput(InputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
 
-class CancelInput(ReasonInput):
+class CapaCancelInput(ReasonInput):
     reason = serializers.CharField(max_length=1000, help_text="Why it is cancelled: kept on the CAPA.")
 
 
-class VerifyInput(InputSerializer):
+class CapaVerifyInput(InputSerializer):
     outcome = serializers.ChoiceField(choices=VerificationOutcome.choices)
     method = serializers.CharField(max_length=300)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
@@ -307,20 +307,20 @@ class CapaViewSet(_CapaPermissions, RecordCreateMixin, RecordUpdateMixin, Tenant
         major CAPA also needs its approved closure approval (an approval closes it by itself)."""
         return self._move(request, svc.capa_close)
 
-    @extend_schema(request=CancelInput, responses={200: CapaSerializer})
+    @extend_schema(request=CapaCancelInput, responses={200: CapaSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """open, in progress or pending verification → cancelled, with the reason. Publishes
         ``qms.capa.cancelled``."""
-        return self._move(request, svc.capa_cancel, CancelInput)
+        return self._move(request, svc.capa_cancel, CapaCancelInput)
 
-    @extend_schema(request=VerifyInput, responses={201: VerificationSerializer})
+    @extend_schema(request=CapaVerifyInput, responses={201: VerificationSerializer})
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         """Record the verification of effectiveness of a pending CAPA, signed with your password:
         *not_effective* sends it back to in progress with a new task; *inconclusive* keeps it pending."""
         capa = self.get_object()
-        data = parsed(VerifyInput, request)
+        data = parsed(CapaVerifyInput, request)
         v = svc.capa_verify(capa=capa, user=request.user, password=data["password"], outcome=data["outcome"],
                             method=data["method"], notes=data["notes"], ip=request.META.get("REMOTE_ADDR"))
         return self.out(VerificationSerializer, v, status.HTTP_201_CREATED)

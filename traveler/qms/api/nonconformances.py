@@ -165,17 +165,17 @@ class DecideInput(DispositionInput):
     version = serializers.IntegerField(required=False)
 
 
-class VerifyInput(InputSerializer):
+class NcrVerifyInput(InputSerializer):
     note = serializers.CharField(max_length=2000, help_text="How the disposition was verified.")
     version = serializers.IntegerField(required=False)
 
 
-class TransitionInput(InputSerializer):
+class NcrTransitionInput(InputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     version = serializers.IntegerField(required=False)
 
 
-class CancelInput(TransitionInput):
+class NcrCancelInput(NcrTransitionInput):
     reason = serializers.CharField(max_length=2000)
 
 
@@ -251,12 +251,12 @@ class NonconformanceViewSet(RecordCreateMixin, RecordUpdateMixin, TenantRecordVi
         if self._for_customer():
             raise PermissionDenied("Customers see a nonconformance's summary only.")
 
-    @extend_schema(request=TransitionInput, responses={200: NonconformanceSerializer})
+    @extend_schema(request=NcrTransitionInput, responses={200: NonconformanceSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         """Open → in progress: work on it has begun."""
         ncr = self.get_object()
-        data = parsed(TransitionInput, request)
+        data = parsed(NcrTransitionInput, request)
         return self.out(NonconformanceSerializer, nonconformance_start(
             nonconformance=ncr, reason=data["reason"] or None, version=self._version(request, data)))
 
@@ -290,30 +290,30 @@ class NonconformanceViewSet(RecordCreateMixin, RecordUpdateMixin, TenantRecordVi
         return self.out(NonconformanceSerializer, nonconformance_disposition(
             nonconformance=ncr, user=request.user, password=password, version=version, **data))
 
-    @extend_schema(request=VerifyInput, responses={200: NonconformanceSerializer})
+    @extend_schema(request=NcrVerifyInput, responses={200: NonconformanceSerializer})
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         """Record that the disposition was carried out as decided (you, now, and how)."""
         ncr = self.get_object()
-        data = parsed(VerifyInput, request)
+        data = parsed(NcrVerifyInput, request)
         return self.out(NonconformanceSerializer, nonconformance_verify(
             nonconformance=ncr, note=data["note"], version=self._version(request, data)))
 
-    @extend_schema(request=TransitionInput, responses={200: NonconformanceSerializer})
+    @extend_schema(request=NcrTransitionInput, responses={200: NonconformanceSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Dispositioned → closed, once the disposition is done and verified."""
         ncr = self.get_object()
-        data = parsed(TransitionInput, request)
+        data = parsed(NcrTransitionInput, request)
         return self.out(NonconformanceSerializer, nonconformance_close(
             nonconformance=ncr, reason=data["reason"] or None, version=self._version(request, data)))
 
-    @extend_schema(request=CancelInput, responses={200: NonconformanceSerializer})
+    @extend_schema(request=NcrCancelInput, responses={200: NonconformanceSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel (open or in progress), with a reason: its parts are released from its hold."""
         ncr = self.get_object()
-        data = parsed(CancelInput, request)
+        data = parsed(NcrCancelInput, request)
         return self.out(NonconformanceSerializer, nonconformance_cancel(
             nonconformance=ncr, reason=data["reason"], version=self._version(request, data)))
 

@@ -93,7 +93,19 @@ class InputSerializer(DatabaseRanges, serializers.Serializer):
     """Base of the serializers that parse a request (body or query)."""
 
 
-class RecordSerializer(DatabaseRanges, serializers.ModelSerializer):
+class BlankChoices:
+    """A model serializer whose read-only choice fields say when the column may be blank: DRF leaves
+    ``allow_blank`` off for fields the model does not let anyone edit, so the schema's enum would not
+    list the empty value a record really has (a disposition not decided yet)."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if kwargs.get("read_only") and "choices" in kwargs and getattr(model_field, "blank", False):
+            kwargs["allow_blank"] = True
+        return field_class, kwargs
+
+
+class RecordSerializer(BlankChoices, DatabaseRanges, serializers.ModelSerializer):
     """Output: every record shows its version (send it back to change the record)."""
 
     version = serializers.IntegerField(read_only=True)

@@ -78,8 +78,8 @@ class YieldSerializer(serializers.Serializer):
 
 
 class _Analytics(APIView):
-    permission_map = {"list": PERM}
-    action = "list"
+    permission_map = {"retrieve": PERM}
+    action = "retrieve"  # one answer (an object), not a list: what the schema says
 
 
 def _pareto(request) -> dict:

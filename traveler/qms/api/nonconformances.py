@@ -13,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from traveler.core.api.base import (
+    BlankChoices,
     ChangeInput,
     InputSerializer,
     RecordCreateMixin,
@@ -100,7 +101,7 @@ class NonconformanceSerializer(RecordSerializer):
         return {"id": obj.owner_id, "name": obj.owner.full_name} if obj.owner_id else None
 
 
-class CustomerNonconformanceSerializer(serializers.ModelSerializer):
+class CustomerNonconformanceSerializer(BlankChoices, serializers.ModelSerializer):
     """What a customer's user sees: the number, what it is about, its state and disposition, and only
     their own parts."""
 
@@ -319,7 +320,7 @@ class NonconformanceViewSet(RecordCreateMixin, RecordUpdateMixin, TenantRecordVi
 
     @extend_schema(methods=["get"], responses={200: ConcessionSerializer(many=True)})
     @extend_schema(methods=["post"], request=ConcessionInput, responses={201: ConcessionSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def concessions(self, request, pk=None):
         """The customer concessions of this nonconformance (a customer's user: its own); ``POST``
         records one (needs ``qms.add_concession``)."""

@@ -108,6 +108,7 @@ GROUPS = {
     "signed_records": r"^/api/v1/core/(approval|signature|document|notification)",
     "platform": r"^/api/v1/(core|auth)/",
     "mes": r"^/api/v1/mes/",
+    "quality": r"^/api/v1/qms/",
 }
 
 

@@ -68,6 +68,16 @@ def home_page(request) -> str | None:
 
 
 def shell(request) -> dict:
+    """The shell's context, computed once per request: panels rendered with the request run the
+    context processors again, and each would otherwise repeat the menu, tenant and bell queries."""
+    cached = getattr(request, "_shell_context", None)
+    if cached is None:
+        cached = _shell(request)
+        request._shell_context = cached
+    return cached
+
+
+def _shell(request) -> dict:
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return {}

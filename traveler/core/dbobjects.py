@@ -192,6 +192,10 @@ DECLARE
   ex text[] := coalesce(TG_ARGV[1], '{}')::text[];
   actor bigint := traveler_current_actor();
   why text := coalesce(current_setting('traveler.reason', true), '');
+  -- TG_TABLE_NAME is of type name (collation "C"): compared as it is with the varchar column, the
+  -- index on (table_name, record_id) cannot serve the look-up of a record's previous history row,
+  -- and every row written scanned the history backwards from its newest row instead.
+  tbl text := TG_TABLE_NAME::text COLLATE "default";
 BEGIN
   -- Only the real audited tables, found by OID: not a temporary table or another schema's table
   -- that borrows an audited table's name to write history in its name.
@@ -216,7 +220,7 @@ BEGIN
     FROM (
       SELECT nextval('core_history_id_seq') AS hid, j.n, j.rec, (j.n->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
-                       WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
+                       WHERE h.table_name = tbl AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
       FROM (SELECT x.n, x.n->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS n FROM new_rows r) x) j
     ) c;
@@ -229,7 +233,7 @@ BEGIN
     FROM (
       SELECT nextval('core_history_id_seq') AS hid, j.o, j.n, j.rec, (j.n->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
-                       WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
+                       WHERE h.table_name = tbl AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
       FROM (SELECT olds.m -> b.rec AS o, b.n, b.rec
             FROM (SELECT jsonb_object_agg(x.o->>pk, x.o) AS m
@@ -246,7 +250,7 @@ BEGIN
     FROM (
       SELECT nextval('core_history_id_seq') AS hid, j.o, j.rec, (j.o->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
-                       WHERE h.table_name = TG_TABLE_NAME AND h.record_id = j.rec
+                       WHERE h.table_name = tbl AND h.record_id = j.rec
                        ORDER BY h.id DESC LIMIT 1), '') AS prev
       FROM (SELECT x.o, x.o->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS o FROM old_rows r) x) j
     ) c;

@@ -19,3 +19,16 @@ class BaselineStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     SUPERSEDED = "superseded", "Superseded"
     DISCARDED = "discarded", "Discarded"
+
+
+class SignalStatus(models.TextChoices):
+    NEW = "new", "New"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    INVESTIGATED = "investigated", "Investigated"
+    CLOSED = "closed", "Closed"
+
+
+class SignalSeverity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"

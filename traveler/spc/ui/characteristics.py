@@ -272,7 +272,8 @@ class CharacteristicPoint(ShellView):
             "number": index + 1, "of": len(chart.groups), "group": group, "rules": rules,
             "value_label": _value_label(chart),
             "value": values[index] if index < len(values) else None,
-            "measurements": [{"m": m, "equipment": used.get(m.transition_id, [])} for m in rows],
+            "measurements": [{"m": m, "value": plain(m.value), "equipment": used.get(m.transition_id, [])}
+                             for m in rows],
             "back_url": (reverse("spc:spcbaseline-detail", args=[baseline_pk]) if baseline_pk
                          else reverse("spc:characteristic", args=[d.pk]) + (f"?{form.query()}" if form.query() else "")),
             "previous_url": point_url(d, chart.groups[index - 1].key, query) if index > 0 else None,

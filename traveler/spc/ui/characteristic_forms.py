@@ -90,8 +90,9 @@ class SettingsForm(forms.Form):
     subgrouping = forms.ChoiceField(choices=Subgrouping.choices, help_text="How parts form a subgroup.")
     window_minutes = forms.IntegerField(min_value=1, max_value=7 * 24 * 60, label="Time window (minutes)",
                                         help_text="Per time window: the length of a window.")
-    shift_start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                                  help_text="Per shift: when the first shift of the day starts.")
+    shift_start = forms.TimeField(widget=forms.TimeInput(attrs={"placeholder": "06:00", "inputmode": "numeric"},
+                                                         format="%H:%M"),
+                                  help_text="Per shift: when the first shift of the day starts (HH:MM).")
     shift_hours = forms.IntegerField(min_value=1, max_value=24, label="Shift length (hours)")
     rules = forms.CharField(max_length=200, required=False, label="Run rules",
                             help_text="A set (nelson, western_electric) or rule codes, e.g. N1,N2,N5. "

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import PASSWORD, make_member
@@ -242,6 +243,10 @@ def test_compute_review_freeze_and_discard_through_the_pages(client, tenant):
     r = client.post(url, {"range_from": when(T0 + timedelta(minutes=200))})
     with tenant_context(tenant):
         second = SPCBaseline.objects.filter(definition=bore, status="draft").get()
+    # Its phase I ended when it was computed: values recorded since are on the chart page, not on its page.
+    later, _ = measured(tenant, stable_values(5), process=wo.process, start=timezone.now() + timedelta(hours=1))
+    assert keys(page(client, f"/spc/baselines/{second.pk}/")) == m[20:]
+    assert keys(page(client, f"/spc/characteristics/{bore.pk}/")) == m + ids(later, bore)
     r = client.post(f"/spc/baselines/{second.pk}/freeze/", {"freeze-password": PASSWORD, "freeze-reason": ""})
     assert r.status_code == 400 and 'id="id_freeze-reason_error"' in r.content.decode()
     r = client.post(f"/spc/baselines/{second.pk}/freeze/", {"freeze-password": PASSWORD,

@@ -357,7 +357,10 @@ class CharacteristicBaselines(ShellView):
 
 
 def _baseline_filters(b: SPCBaseline) -> chars.Filters:
-    return chars.Filters(work_orders=tuple(b.work_order_ids or ()), date_from=b.range_from, date_to=b.range_to)
+    """The baseline's phase I. Open-ended, it ended when the baseline was computed: values recorded
+    since are not part of it."""
+    return chars.Filters(work_orders=tuple(b.work_order_ids or ()), date_from=b.range_from,
+                         date_to=b.range_to or b.created_at)
 
 
 class BaselineDetail(ShellView):

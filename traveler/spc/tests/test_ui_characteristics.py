@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from traveler.core.tenancy import tenant_context
-from traveler.core.tests.factories import PASSWORD, make_member
+from traveler.core.tests.factories import PASSWORD, make_company, make_member
 from traveler.mes_lite.models import MeasurementDefinition, Part, StepMeasurement
 from traveler.mes_lite.services.parts import parts_advance_bulk
 from traveler.mes_lite.services.routing import route_steps
@@ -285,6 +285,12 @@ def test_who_may_do_what_and_tenant_isolation(client, tenant, other_tenant):
         assert f"/spc/characteristics/{bore.pk}/settings/" not in html and 'data-testid="compute-form"' not in html
         assert 'data-testid="freeze-form"' not in html and 'data-testid="discard-form"' not in html
     assert client.post(f"/spc/baselines/{draft.pk}/freeze/", {"freeze-password": PASSWORD}).status_code == 403
+    client.logout()
+
+    signed_in(client, tenant, ["customer"], company=make_company(tenant))
+    page(client, "/spc/characteristics/", status=403)
+    page(client, f"/spc/characteristics/{bore.pk}/points/{key}/", status=403)
+    page(client, f"/spc/baselines/{draft.pk}/", status=403)
     client.logout()
 
     signed_in(client, other_tenant, ["qa_manager"])

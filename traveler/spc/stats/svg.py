@@ -19,6 +19,7 @@ PRIMARY_HEIGHT = 320
 SECONDARY_HEIGHT = 200
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 72, 24, 34, 42
 FONT = 'font-family="sans-serif" font-size="11"'
+HIT_RADIUS = 7  # the clickable disc around a linked point
 COLORS = {
     "line": "#1f4e79",
     "point": "#1f4e79",
@@ -176,8 +177,10 @@ def _panel_svg(
                 f'<circle cx="{_num(panel.x(i))}" cy="{_num(panel.y(v))}" r="{radius}" fill="{COLORS["point"]}"/>'
             )
         if links is not None:
-            # A link per point (its page): the whole circle is the target, with the point's number.
-            circle = f'<a href={quoteattr(links[i])} data-point="{i + 1}">{circle}</a>'
+            # A link per point (its page), with the point's number. A point is a few pixels wide: an
+            # invisible disc around it makes a target a finger or a mouse can hit.
+            hit = f'<circle cx="{_num(panel.x(i))}" cy="{_num(panel.y(v))}" r="{HIT_RADIUS}" fill="#ffffff" fill-opacity="0"/>'
+            circle = f'<a href={quoteattr(links[i])} data-point="{i + 1}">{hit}{circle}</a>'
         out.append(circle)
     return out
 

@@ -178,8 +178,7 @@ class CharacteristicList(ShellView):
             c = saved.get(d.pk)
             groups[-1]["rows"].append({
                 "definition": d, "configured": c is not None,
-                "chart_type": c.get_chart_type_display() if c else chars.Characteristic(
-                    definition=d, **chars.DEFAULTS).get_chart_type_display(),
+                "chart_type": c.get_chart_type_display() if c else ChartType(chars.DEFAULTS["chart_type"]).label,
                 "baseline": active.get(d.pk), "count": counts.get(d.pk, 0),
                 "url": reverse("spc:characteristic", args=[d.pk])})
         part_types = PartType.objects.filter(archived_at__isnull=True, processes__steps__measurement_definitions__kind=(

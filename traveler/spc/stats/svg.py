@@ -19,6 +19,7 @@ PRIMARY_HEIGHT = 320
 SECONDARY_HEIGHT = 200
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 72, 24, 34, 42
 FONT = 'font-family="sans-serif" font-size="11"'
+HIT_RADIUS = 7  # the clickable disc around a linked point
 COLORS = {
     "line": "#1f4e79",
     "point": "#1f4e79",
@@ -111,6 +112,7 @@ def _panel_svg(
     violations: dict[int, list[str]],
     specs: dict[str, float],
     x_label: str,
+    links: list[str] | None = None,
 ) -> list[str]:
     out: list[str] = []
     name = str(series.get("name", ""))
@@ -166,23 +168,36 @@ def _panel_svg(
         rules = violations.get(i)
         if rules:
             tip = escape(f"Point {i + 1}: {_label(v)} breaks {', '.join(rules)}")
-            out.append(
+            circle = (
                 f'<circle cx="{_num(panel.x(i))}" cy="{_num(panel.y(v))}" r="{radius + 1.5}" '
                 f'fill="{COLORS["bad"]}"><title>{tip}</title></circle>'
             )
         else:
-            out.append(
+            circle = (
                 f'<circle cx="{_num(panel.x(i))}" cy="{_num(panel.y(v))}" r="{radius}" fill="{COLORS["point"]}"/>'
             )
+        if links is not None:
+            # A link per point (its page), with the point's number. A point is a few pixels wide: an
+            # invisible disc around it makes a target a finger or a mouse can hit.
+            hit = f'<circle cx="{_num(panel.x(i))}" cy="{_num(panel.y(v))}" r="{HIT_RADIUS}" fill="#ffffff" fill-opacity="0"/>'
+            circle = f'<a href={quoteattr(links[i])} data-point="{i + 1}">{hit}{circle}</a>'
+        out.append(circle)
     return out
 
 
-def chart_svg(*, result: dict[str, Any], title: str | None = None) -> str:
-    """Render the dict returned by ``analyze`` (chart, rules, capability) as an SVG document."""
+def chart_svg(*, result: dict[str, Any], title: str | None = None, point_links: list[str] | None = None) -> str:
+    """Render the dict returned by ``analyze`` (chart, rules, capability) as an SVG document.
+
+    ``point_links``: one URL per point; each point's circle (on every panel) becomes a link to it.
+    Without it the drawing has no link at all."""
     if not isinstance(result, dict) or "primary" not in result:
         raise StatsInputError(field="result", message="must be the dict returned by analyze()")
     primary = result["primary"]
     n = len(primary["values"])
+    if point_links is not None:
+        point_links = [str(u) for u in point_links]
+        if len(point_links) != n:
+            raise StatsInputError(field="point_links", message=f"needs one link per point ({n})")
     secondary = result.get("secondary")
     height = MARGIN_TOP + PRIMARY_HEIGHT + MARGIN_BOTTOM
     if secondary:
@@ -225,6 +240,7 @@ def chart_svg(*, result: dict[str, Any], title: str | None = None) -> str:
         ]
         panel = _Panel(top=top, height=panel_height, n=n, lows=bands, highs=[])
         flagged = {int(v["index"]): [str(r) for r in v["rules"]] for v in violations}
-        out += _panel_svg(series=series, panel=panel, arrays=arrays, violations=flagged, specs=spec, x_label=x_label)
+        out += _panel_svg(series=series, panel=panel, arrays=arrays, violations=flagged, specs=spec, x_label=x_label,
+                          links=point_links)
     out.append("</svg>")
     return "\n".join(out) + "\n"

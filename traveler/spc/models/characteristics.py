@@ -46,6 +46,8 @@ class SPCBaseline(TenantModel):
     freezing it (signed, meaning "approved") makes it the active baseline and supersedes the one
     before, with a reason. Limits never change after freezing: a new baseline is computed instead."""
 
+    view_permission = "spc.view_characteristic"  # who reads charts reads their baselines
+
     definition = models.ForeignKey("mes_lite.MeasurementDefinition", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=12, choices=BaselineStatus.choices, default=BaselineStatus.DRAFT)
     chart_type = models.CharField(max_length=10, choices=ChartType.choices)

@@ -4,3 +4,4 @@ declare_menu_section("Quality", 30)
 
 add_menu_item(MenuItem("spc", "Control charts", "spc:chart", "spc.use_calculators", "Quality", 60, "chart"))
 add_menu_item(MenuItem("spc", "Sampling plans", "spc:sampling", "spc.use_calculators", "Quality", 70, "sampling"))
+add_menu_item(MenuItem("spc", "Capability", "spc:capability", "spc.view_characteristic", "Quality", 57, "chart"))

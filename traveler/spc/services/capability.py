@@ -28,7 +28,7 @@ from traveler.spc.services.characteristics import Chart, Filters, _spec, charact
 from traveler.spc.stats import StatsInputError, anderson_darling, capability
 from traveler.spc.stats.histogram import histogram
 
-DEFAULT_CPK_THRESHOLD = Decimal("1.33")
+DEFAULT_CPK_THRESHOLD = Decimal("1.330")
 THRESHOLD_MIN, THRESHOLD_MAX = Decimal("0.5"), Decimal("3")
 WARN_MARGIN = Decimal("1.1")  # within 10 % above the threshold: "warn"
 FEW_VALUES = 30  # below this, the indices are rough (see their intervals)
@@ -39,6 +39,10 @@ NORMALITY_ALPHA = 0.05
 class CapabilityWarning:
     code: str  # not_in_control, not_normal, no_specification, too_few_values, few_values
     message: str
+
+    @property
+    def label(self) -> str:
+        return self.code.replace("_", " ")
 
 
 @dataclass

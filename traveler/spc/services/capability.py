@@ -110,7 +110,7 @@ def characteristic_capability(definition: MeasurementDefinition, filters: Filter
         warnings.append(CapabilityWarning("no_specification", "No specification limit: set the definition's tolerances or "
                                 "the characteristic's specification to compute capability."))
     if chart.result is None:
-        warnings.append(CapabilityWarning("too_few_values", f"Too few values for capability: {chart.message}"))
+        warnings.append(CapabilityWarning("too_few_values", f"No capability: {chart.message}"))
     elif len(values) < FEW_VALUES:
         warnings.append(CapabilityWarning("few_values", f"Only {len(values)} values: indices from fewer than {FEW_VALUES} "
                                 "values are rough estimates (see their confidence intervals)."))

@@ -13,6 +13,9 @@ from traveler.core.csvexport import csv_lines, safe_cell
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import PASSWORD, make_company, make_member
 from traveler.mes_lite.models import Part, StepMeasurement
+from traveler.mes_lite.services.parts import parts_advance_bulk
+from traveler.mes_lite.services.routing import route_steps
+from traveler.mes_lite.tests.factories import make_equipment, make_work_order
 from traveler.spc.models import SPCSignal
 from traveler.spc.reports_characteristic import SECTIONS
 from traveler.spc.services.baselines import baseline_compute, baseline_freeze
@@ -121,6 +124,23 @@ def test_measurements_csv(client, tenant):
     early = _csv(client.get(f"/spc/characteristics/{bore.pk}/measurements.csv",
                             {"date_from": "2026-11-02", "date_to": "2026-11-02", "work_order": wo.pk}))
     assert len(early) == 40 and early[1]["operator"] == ""
+
+
+def test_measurements_csv_names_the_equipment_used(client, tenant):
+    wo, bore = measured(tenant, stable_values(5), start=T0)
+    gauge = make_equipment(tenant)
+    later = make_work_order(tenant, process=wo.process, quantity=3)
+    with tenant_context(tenant):
+        step = route_steps(later.process)[0]
+        parts_advance_bulk(work_order=later, step=step.pk, equipment=[gauge.pk], parts=[
+            {"part": p.pk, "measurements": [{"definition": bore.pk, "value": "6.001"}]}
+            for p in Part.objects.filter(work_order=later).order_by("pk")])
+    _sign_in(client, tenant, ["engineering"])
+    rows = _csv(client.get(f"/spc/characteristics/{bore.pk}/measurements.csv"))
+    assert [r["equipment"] for r in rows] == [""] * 5 + [f"{gauge.name} ({gauge.serial_number})"] * 3
+    assert [r["work_order"] for r in rows[5:]] == [later.number] * 3
+    rows = _csv(client.get(f"/spc/characteristics/{bore.pk}/measurements.csv", {"equipment": gauge.pk}))
+    assert len(rows) == 3
 
 
 def test_who_may_fetch_the_report_and_the_measurements(client, tenant, other_tenant):

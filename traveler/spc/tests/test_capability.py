@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from traveler.core.services.tenants import tenant_module_set
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import PASSWORD, make_company, make_member
 from traveler.mes_lite.models import MeasurementDefinition, Part, StepMeasurement
@@ -277,6 +278,10 @@ def test_capability_page(client, tenant, other_tenant):
     r = client.get(f"/spc/characteristics/{bore.pk}/capability/", {"date_from": "2026-11-03"})
     assert r.status_code == 200 and "Not enough data for a chart yet" in r.content.decode()  # warnings shown
     assert 'href="/spc/capability/"' in html  # the menu item
+    tenant_module_set(tenant=tenant, module="spc", enabled=False)
+    assert client.get(f"/spc/characteristics/{bore.pk}/capability/").status_code == 403
+    assert client.get(f"/spc/characteristics/{bore.pk}/report.pdf").status_code == 403
+    tenant_module_set(tenant=tenant, module="spc", enabled=True)
     client.logout()
     _sign_in(client, tenant, ["customer"], company=make_company(tenant))
     assert client.get(f"/spc/characteristics/{bore.pk}/capability/").status_code == 403

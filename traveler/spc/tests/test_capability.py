@@ -25,7 +25,7 @@ from traveler.spc.services.capability import (
     spc_settings_save,
 )
 from traveler.spc.services.characteristics import Filters, characteristic_save
-from traveler.spc.stats import anderson_darling, capability, imr_chart
+from traveler.spc.stats import anderson_darling, capability, imr_chart, xbar_r_chart
 from traveler.spc.stats.capability import cpm_interval
 from traveler.spc.stats.histogram import histogram
 from traveler.spc.tests.factories import measured, stable_values
@@ -78,6 +78,20 @@ def test_indices_are_the_engines_on_the_values_the_chart_plots(tenant):
     assert cap.indices["cpm"] == pytest.approx(with_target["cpm"]) and cap.indices["cpm"] < cap.indices["pp"]
     lo, hi = cap.indices["cpm_ci"]
     assert lo < cap.indices["cpm"] < hi
+
+
+def test_xbar_capability_covers_the_complete_subgroups(tenant):
+    values = stable_values(42, seed=21)
+    _, bore = measured(tenant, values, start=T0)
+    with tenant_context(tenant):
+        characteristic_save(definition=bore, data={"chart_type": "xbar_r", "subgroup_size": 4, "rules": "N1"})
+        cap = characteristic_capability(bore)
+    groups = [values[i:i + 4] for i in range(0, 40, 4)]  # the last 2 parts wait for their subgroup
+    chart = xbar_r_chart(subgroups=groups)
+    expected = capability(values=values[:40], **BORE_SPEC, sigma_within=chart.sigma)
+    assert cap.n == 40 and cap.indices["sigma_within_method"] == chart.sigma_method
+    for key in ("cp", "cpk", "pp", "ppk", "cpk_ci", "ppk_ci"):
+        assert cap.indices[key] == pytest.approx(expected[key], rel=1e-9), key
 
 
 def test_within_sigma_comes_from_the_active_baseline(tenant):

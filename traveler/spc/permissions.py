@@ -9,4 +9,5 @@ declare_permissions(
      (*ADMINS, QA_MANAGER, QA_INSPECTOR, ENGINEERING)),
     ("spc.compute_baseline", "Compute and discard draft baselines", (*ADMINS, QA_MANAGER, ENGINEERING)),
     ("spc.freeze_baseline", "Freeze a baseline (signed)", (QA_MANAGER,)),
+    ("spc.change_spcsettings", "Change the tenant's SPC settings (Cpk threshold)", (*ADMINS, QA_MANAGER)),
 )

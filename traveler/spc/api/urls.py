@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from traveler.spc.api import capability as cap
 from traveler.spc.api import characteristics as ch
 from traveler.spc.api import views
 
@@ -18,5 +19,10 @@ urlpatterns = [
     path("characteristics/<int:definition>/", ch.CharacteristicView.as_view(), name="characteristic-detail"),
     path("characteristics/<int:definition>/chart/", ch.ChartView.as_view(), name="characteristic-chart"),
     path("characteristics/<int:definition>/chart.svg", ch.ChartSvgView.as_view(), name="characteristic-chart-svg"),
+    # Capability, its summary per part type and the tenant's SPC settings.
+    path("characteristics/<int:definition>/capability/", cap.CharacteristicCapabilityView.as_view(),
+         name="characteristic-capability"),
+    path("capability/", cap.CapabilitySummaryView.as_view(), name="capability-summary"),
+    path("settings/", cap.SPCSettingsView.as_view(), name="settings"),
     *router.urls,
 ]

@@ -89,7 +89,7 @@ class SPCBaseline(TenantModel):
         return f"Baseline {self.pk} ({self.get_status_display().lower()})"
 
     def engine_baseline(self) -> dict[str, float]:
-        """The frozen values as the statistics engine takes them."""
-        return {"center": float(self.center), "ucl": float(self.ucl), "lcl": float(self.lcl),
-                "secondary_center": float(self.secondary_center), "secondary_ucl": float(self.secondary_ucl),
-                "secondary_lcl": float(self.secondary_lcl)}
+        """The frozen center line and process sigma, as the statistics engine takes them: it draws each
+        subgroup's limits from them, so subgroups of unequal size (per work order, window or shift)
+        get their exact limits; ``ucl``/``lcl`` are those of the baseline's own subgroup size."""
+        return {"center": float(self.center), "sigma": float(self.sigma)}

@@ -6,3 +6,4 @@ add_menu_item(MenuItem("spc", "Control charts", "spc:chart", "spc.use_calculator
 add_menu_item(MenuItem("spc", "Sampling plans", "spc:sampling", "spc.use_calculators", "Quality", 70, "sampling"))
 add_menu_item(MenuItem("spc", "Characteristics", "spc:characteristics", "spc.view_characteristic", "Quality", 55,
                        "chart"))
+add_menu_item(MenuItem("spc", "SPC signals", "spc:spcsignal-list", "spc.view_spcsignal", "Quality", 65, "alert"))

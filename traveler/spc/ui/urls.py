@@ -1,12 +1,13 @@
 from django.urls import path
 
-from traveler.spc.ui import views
+from traveler.spc.ui import signals, views
 
 app_name = "spc"
 
 urlpatterns = [
     path("charts/", views.chart, name="chart"),
     path("sampling/", views.sampling, name="sampling"),
+    *signals.urlpatterns,
 ]
 
 # Characteristics: the traveler's measurements charted, and their baselines.

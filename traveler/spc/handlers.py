@@ -12,13 +12,22 @@ from traveler.core.registry import add_guard
 @subscribe("mes.part.completed", durable=True)
 @subscribe("mes.part.quarantined", durable=True)
 def detect_signals(event: Delivered) -> None:
+    """One detection per characteristic and advance: the parts of a bulk advance publish one event
+    each, at one time (the transaction's); the first of them detects, the others find it done."""
+    from django.db import transaction
+
+    from traveler.core.queue import once
     from traveler.spc.services.signals import definitions_to_watch, signals_detect
 
     step_id = event.payload.get("from_step_id")
     if not step_id:
         return
     for definition in definitions_to_watch(step_id):
-        signals_detect(definition=definition)
+        with transaction.atomic():
+            if event.occurred_at is not None and not once(
+                    f"spc.detect:{event.tenant_id}:{definition.pk}:{event.occurred_at.isoformat()}"):
+                continue
+            signals_detect(definition=definition)
 
 
 def _step_guard(**context):

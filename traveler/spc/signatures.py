@@ -9,4 +9,4 @@ declare_signature_meaning("acknowledged", "Acknowledged")
 register_signable(Signable(model=SPCBaseline, module="spc", permission="spc.freeze_baseline", meanings=("approved",),
                            detail_target="spc.baseline.detail", generic_signing=False))
 register_signable(Signable(model=SPCSignal, module="spc", permission="spc.handle_signal", meanings=("acknowledged",),
-                           detail_target="spc.spcsignal.detail"))
+                           detail_target="spc.spcsignal.detail", generic_signing=False))

@@ -16,5 +16,4 @@ class SpcConfig(ModuleConfig):
         "SubgroupingEnum": "traveler.spc.choices.Subgrouping",
         "BaselineStatusEnum": "traveler.spc.choices.BaselineStatus",
         "SignalStatusEnum": "traveler.spc.choices.SignalStatus",
-        "SignalSeverityEnum": "traveler.spc.choices.SignalSeverity",
     }

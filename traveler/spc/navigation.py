@@ -7,3 +7,4 @@ add_menu_item(MenuItem("spc", "Sampling plans", "spc:sampling", "spc.use_calcula
 add_menu_item(MenuItem("spc", "Characteristics", "spc:characteristics", "spc.view_characteristic", "Quality", 55,
                        "chart"))
 add_menu_item(MenuItem("spc", "Capability", "spc:capability", "spc.view_characteristic", "Quality", 57, "chart"))
+add_menu_item(MenuItem("spc", "SPC signals", "spc:spcsignal-list", "spc.view_spcsignal", "Quality", 65, "alert"))

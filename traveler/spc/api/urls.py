@@ -3,10 +3,12 @@ from rest_framework.routers import SimpleRouter
 
 from traveler.spc.api import capability as cap
 from traveler.spc.api import characteristics as ch
+from traveler.spc.api import signals as sig
 from traveler.spc.api import views
 
 router = SimpleRouter()
 router.register("baselines", ch.BaselineViewSet, basename="spc-baseline")
+router.register("signals", sig.SignalViewSet, basename="spc-signal")
 
 urlpatterns = [
     path("analyze/", views.AnalyzeView.as_view(), name="analyze"),
@@ -24,5 +26,6 @@ urlpatterns = [
          name="characteristic-capability"),
     path("capability/", cap.CapabilitySummaryView.as_view(), name="capability-summary"),
     path("settings/", cap.SPCSettingsView.as_view(), name="settings"),
+    path("characteristics/<int:definition>/reaction-plan/", sig.ReactionPlanView.as_view(), name="reaction-plan"),
     *router.urls,
 ]

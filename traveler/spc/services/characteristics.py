@@ -228,8 +228,12 @@ def characteristic_chart(definition: MeasurementDefinition, filters: Filters = F
     c = characteristic_for(definition)
     base = active_baseline(definition) if baseline == "active" else baseline
     grouping = base or c
-    groups = subgroups(measurements(definition, filters), grouping, c)
-    chart_type = grouping.chart_type
+    return chart_of(c, base, subgroups(measurements(definition, filters), grouping, c))
+
+
+def chart_of(c: Characteristic, base: SPCBaseline | None, groups: list[Subgroup]) -> Chart:
+    """The chart of ``groups`` (formed as ``base`` says, or as ``c`` does when there is no baseline)."""
+    chart_type = (base or c).chart_type
     minimum = 3 if chart_type == ChartType.IMR else 2
     if len(groups) < minimum:
         return Chart(c, base, groups, None, f"Not enough data for a chart yet: {len(groups)} "

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from traveler.spc.ui import capability as cap_ui
-from traveler.spc.ui import views
+from traveler.spc.ui import signals, views
 
 app_name = "spc"
 
@@ -17,6 +17,7 @@ urlpatterns = [
          name="characteristic-measurements"),
     path("capability/", cap_ui.CapabilitySummaryPage.as_view(), name="capability"),
     path("capability/settings/", cap_ui.SPCSettingsPage.as_view(), name="capability-settings"),
+    *signals.urlpatterns,
 ]
 
 # Characteristics: the traveler's measurements charted, and their baselines.

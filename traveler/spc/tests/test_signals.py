@@ -303,3 +303,46 @@ def test_signal_pages_list_show_and_acknowledge(client, tenant, other_tenant):
     client.force_login(make_member(other_tenant, roles=["qa_manager"]))
     assert client.get(f"/spc/signals/{n1.pk}/").status_code == 404
     assert client.post(f"/spc/signals/{n1.pk}/investigate/", {"cause": "x"}).status_code == 404
+
+
+def test_the_reaction_plan_page_shows_and_saves_the_plan(client, tenant, other_tenant):
+    qa, bore, base = _line(tenant)
+    engineer = make_member(tenant, roles=["engineering"])
+    url = f"/spc/characteristics/{bore.pk}/reaction-plan/"
+    client.force_login(engineer)
+    page = client.get(url).content.decode()
+    assert 'data-testid="reaction-plan-form"' in page and "a signal notifies the QA managers" in page
+    r = client.post(url, {"notify_roles": ["qa_manager", "production_manager"], "notify_users": [engineer.pk],
+                          "hold_step": "on", "severity": "critical", "instructions": "Stop the lathe."})
+    assert r.status_code == 302
+    with tenant_context(tenant):
+        plan = svc.reaction_plan_for(bore)
+        assert plan.pk and plan.hold_step and not plan.hold_parts and plan.severity == "critical"
+        assert plan.notify_roles == ["qa_manager", "production_manager"]
+        assert [u.pk for u in plan.notify_users.all()] == [engineer.pk]
+    r = client.post(url, {"severity": "critical", "version": plan.version + 5})
+    assert r.status_code == 409  # saved by someone else meanwhile: nothing written
+    with tenant_context(tenant):
+        assert svc.reaction_plan_for(bore).hold_step
+    # the chart's tabs lead here and to its signals
+    chart = client.get(f"/spc/characteristics/{bore.pk}/").content.decode()
+    assert url in chart and f"/spc/signals/?definition={bore.pk}" in chart
+
+    operator = make_member(tenant, roles=["operator"])
+    client.force_login(operator)
+    page = client.get(url).content.decode()
+    assert 'data-testid="reaction-plan"' in page and "reaction-plan-form" not in page and "Stop the lathe." in page
+    assert client.post(url, {"severity": "minor"}).status_code == 403
+    client.force_login(make_member(other_tenant, roles=["qa_manager"]))
+    assert client.get(url).status_code == 404
+
+
+def test_the_signal_list_narrows_to_one_characteristic(client, tenant):
+    qa, bore, base = _line(tenant)
+    c = _center(base)
+    _record(tenant, bore, [c, 6.009, c])
+    _, other = measured(tenant, stable_values(5))
+    client.force_login(qa)
+    [n1] = _signals(tenant, rule="N1")
+    assert f"SPC signal {n1.pk}" in client.get(f"/spc/signals/?definition={bore.pk}").content.decode()
+    assert f"SPC signal {n1.pk}" not in client.get(f"/spc/signals/?definition={other.pk}").content.decode()

@@ -26,6 +26,11 @@ class SignalList(RecordListView):
     def get_queryset(self):
         return super().get_queryset().select_related("definition", "step")
 
+    def filtered(self):
+        qs = super().filtered()
+        definition = self.request.GET.get("definition", "")
+        return qs.filter(definition_id=int(definition)) if definition.isdigit() else qs
+
 
 class SignalDetail(RecordDetailView):
     model = SPCSignal

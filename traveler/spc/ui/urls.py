@@ -1,7 +1,7 @@
 from django.urls import path
 
 from traveler.spc.ui import capability as cap_ui
-from traveler.spc.ui import signals, views
+from traveler.spc.ui import reaction_plans, signals, views
 
 app_name = "spc"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("capability/", cap_ui.CapabilitySummaryPage.as_view(), name="capability"),
     path("capability/settings/", cap_ui.SPCSettingsPage.as_view(), name="capability-settings"),
     *signals.urlpatterns,
+    path("characteristics/<int:definition>/reaction-plan/", reaction_plans.ReactionPlanPage.as_view(),
+         name="characteristic-reaction-plan"),
 ]
 
 # Characteristics: the traveler's measurements charted, and their baselines.

@@ -8,7 +8,7 @@ from traveler.core.models import Tenant
 from traveler.core.tenancy import tenant_context
 from traveler.mes_lite.models import Part
 from traveler.spc.choices import BaselineStatus
-from traveler.spc.demo import DRIFTING, PARTS
+from traveler.spc.demo import DRIFTING, PARTS, load_spc_demo
 from traveler.spc.models import SPCBaseline, SPCSignal
 from traveler.spc.services.characteristics import characteristic_chart
 
@@ -26,6 +26,8 @@ def test_the_demo_has_baselines_a_drift_with_signals_and_a_characteristic_below_
             assert signals.exists() and not SPCSignal.objects.exclude(definition__label=DRIFTING).exists(), tenant.slug
             cpk = {b.definition.label: characteristic_chart(b.definition).result["capability"]["cpk"] for b in active}
             assert sorted(label for label, v in cpk.items() if v < 1.33) == ["Shank Ø"], (tenant.slug, cpk)
-    call_command("load_demo")  # again: nothing more
-    with tenant_context(Tenant.objects.get(slug="acme")):
+    acme = Tenant.objects.get(slug="acme")
+    load_spc_demo(acme)  # again (the whole demo twice: qms's test_demo_all): nothing more
+    with tenant_context(acme):
         assert SPCBaseline.objects.filter(status=BaselineStatus.ACTIVE).count() == 4
+        assert Part.objects.filter(work_order__number="WO-SPC-01").count() == PARTS

@@ -45,12 +45,14 @@ def main() -> None:
     ap.add_argument("--transitions", type=int, default=1_000_000)
     ap.add_argument("--annotations", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--keep", action="store_true", help="leave the database for EXPLAIN (dropped by the next run)")
     args = ap.parse_args()
     fresh_database()
     try:
         run(args)
     finally:
-        drop_database()
+        if not args.keep:
+            drop_database()
 
 
 def owner_script(*statements: str) -> None:
@@ -80,6 +82,61 @@ def timed(fn, runs: int) -> tuple[list[float], object]:
 
 def line(label: str, times: list[float], extra: str = "") -> None:
     print(f"{label:72s} p50 {statistics.median(times):7.1f} ms   p95 {pct(times, 95):7.1f} ms   {extra}")
+
+
+def previous_first_pass_counts(filters) -> list[dict]:
+    """First-pass counts per step as the service computed them before migration qms 0006: every
+    departure of the period with no earlier one of the same part from the same step (an anti-join)."""
+    from django.db.models import Count, Exists, OuterRef, Q
+
+    from traveler.mes_lite.models import StepTransitionLog
+    from traveler.qms.services.analytics import FIRST_PASS_ACTIONS
+
+    start, end = filters.bounds()
+    earlier = StepTransitionLog.objects.filter(part=OuterRef("part"), from_step=OuterRef("from_step")).filter(
+        Q(transition_time__lt=OuterRef("transition_time"))
+        | Q(transition_time=OuterRef("transition_time"), pk__lt=OuterRef("pk")))
+    firsts = StepTransitionLog.objects.filter(transition_time__gte=start, transition_time__lt=end,
+                                              from_step__isnull=False)
+    return list(firsts.filter(~Exists(earlier)).values("from_step").annotate(
+        parts=Count("pk"), passed=Count("pk", filter=Q(action__in=FIRST_PASS_ACTIONS))).order_by())
+
+
+def previous_heatmap(model, resolution: int) -> tuple[list, list]:
+    """The heatmap as the service computed it before: two grouped ORM queries (cells; defect codes)."""
+    from django.db.models import Avg, Count, F, FloatField, IntegerField
+    from django.db.models.functions import Cast, Floor
+
+    from traveler.qms.services.maps import HeatmapBin, annotations_matching
+
+    qs = annotations_matching(model=model)
+    lo, hi = model.bounds["min"], model.bounds["max"]
+    cell = max(max(b - a for a, b in zip(lo, hi, strict=True)) / resolution, 1e-9)
+
+    def index(axis: str, origin: float):
+        return Cast(Floor((F(axis) - origin) / cell, output_field=FloatField()), IntegerField())
+
+    rows = (qs.annotate(i=index("x", lo[0]), j=index("y", lo[1]), k=index("z", lo[2]))
+            .values("i", "j", "k").annotate(count=Count("*"), mx=Avg("x"), my=Avg("y"), mz=Avg("z"))
+            .order_by("-count", "i", "j", "k"))
+    bins = [HeatmapBin(r["i"], r["j"], r["k"], r["count"], r["mx"], r["my"], r["mz"]) for r in rows]
+    codes = list(qs.values("defect_code").annotate(count=Count("*"), code=F("defect_code__code"))
+                 .order_by("-count", "code").values("defect_code", "code", "count"))
+    return bins, codes
+
+
+def compare(label: str, before, after, runs: int) -> None:
+    """``before`` and ``after`` alternately, after a warm-up of each: p50s and their ratio."""
+    before(), after()
+    tb, ta = [], []
+    for _ in range(runs):
+        for fn, out in ((before, tb), (after, ta)):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1000)
+    b, a = statistics.median(tb), statistics.median(ta)
+    print(f"{label:60s} before p50 {b:7.1f} ms (p95 {pct(tb, 95):7.1f})   after p50 {a:7.1f} ms "
+          f"(p95 {pct(ta, 95):7.1f})   {b / a:4.1f}x")
 
 
 def run(args) -> None:
@@ -223,6 +280,22 @@ def run(args) -> None:
         fn = get(client, url)
         times, _ = timed(fn, args.runs)
         line(f"GET {url}", times, f"{queries(fn)} queries")
+
+    print("\n== Before / after, alternating in this run ==")
+    with tenant_context(tenant):
+        new = sorted((r["step"], r["parts"], r["first_pass"]) for r in first_pass_yield(filters=filters)["steps"])
+        old = sorted((c["from_step"], c["parts"], c["passed"]) for c in previous_first_pass_counts(filters))
+        assert new == old, (new, old)
+        compare("first-pass yield: anti-join / first rows from the index", lambda: previous_first_pass_counts(filters),
+                lambda: first_pass_yield(filters=filters), args.runs)
+        for resolution in (20, 200):
+            bins, codes = previous_heatmap(model, resolution)
+            heat = heatmap_aggregate(model=model, resolution=resolution)
+            assert [(b.i, b.j, b.k, b.count) for b in bins] == [(b.i, b.j, b.k, b.count) for b in heat.bins]
+            assert [c["count"] for c in codes] == [c["count"] for c in heat.defect_codes]
+            compare(f"heatmap, resolution {resolution}: two ORM queries / one pass",
+                    lambda r=resolution: previous_heatmap(model, r),
+                    lambda r=resolution: heatmap_aggregate(model=model, resolution=r), args.runs)
 
     print(f"\n== Heatmap: {counts[4]:,} annotations on one 3D model ==")
     with tenant_context(tenant):

@@ -102,29 +102,6 @@ def previous_first_pass_counts(filters) -> list[dict]:
         parts=Count("pk"), passed=Count("pk", filter=Q(action__in=FIRST_PASS_ACTIONS))).order_by())
 
 
-def previous_heatmap(model, resolution: int) -> tuple[list, list]:
-    """The heatmap as the service computed it before: two grouped ORM queries (cells; defect codes)."""
-    from django.db.models import Avg, Count, F, FloatField, IntegerField
-    from django.db.models.functions import Cast, Floor
-
-    from traveler.qms.services.maps import HeatmapBin, annotations_matching
-
-    qs = annotations_matching(model=model)
-    lo, hi = model.bounds["min"], model.bounds["max"]
-    cell = max(max(b - a for a, b in zip(lo, hi, strict=True)) / resolution, 1e-9)
-
-    def index(axis: str, origin: float):
-        return Cast(Floor((F(axis) - origin) / cell, output_field=FloatField()), IntegerField())
-
-    rows = (qs.annotate(i=index("x", lo[0]), j=index("y", lo[1]), k=index("z", lo[2]))
-            .values("i", "j", "k").annotate(count=Count("*"), mx=Avg("x"), my=Avg("y"), mz=Avg("z"))
-            .order_by("-count", "i", "j", "k"))
-    bins = [HeatmapBin(r["i"], r["j"], r["k"], r["count"], r["mx"], r["my"], r["mz"]) for r in rows]
-    codes = list(qs.values("defect_code").annotate(count=Count("*"), code=F("defect_code__code"))
-                 .order_by("-count", "code").values("defect_code", "code", "count"))
-    return bins, codes
-
-
 def compare(label: str, before, after, runs: int) -> None:
     """``before`` and ``after`` alternately, after a warm-up of each: p50s and their ratio."""
     before(), after()
@@ -288,14 +265,6 @@ def run(args) -> None:
         assert new == old, (new, old)
         compare("first-pass yield: anti-join / first rows from the index", lambda: previous_first_pass_counts(filters),
                 lambda: first_pass_yield(filters=filters), args.runs)
-        for resolution in (20, 200):
-            bins, codes = previous_heatmap(model, resolution)
-            heat = heatmap_aggregate(model=model, resolution=resolution)
-            assert [(b.i, b.j, b.k, b.count) for b in bins] == [(b.i, b.j, b.k, b.count) for b in heat.bins]
-            assert [c["count"] for c in codes] == [c["count"] for c in heat.defect_codes]
-            compare(f"heatmap, resolution {resolution}: two ORM queries / one pass",
-                    lambda r=resolution: previous_heatmap(model, r),
-                    lambda r=resolution: heatmap_aggregate(model=model, resolution=r), args.runs)
 
     print(f"\n== Heatmap: {counts[4]:,} annotations on one 3D model ==")
     with tenant_context(tenant):

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
-from django.db import connection, transaction
-from django.db.models import F, FloatField, IntegerField, QuerySet
+from django.db import transaction
+from django.db.models import Avg, Count, F, FloatField, IntegerField, QuerySet
 from django.db.models.functions import Cast, Floor
 from django.utils import timezone
 
@@ -253,7 +253,7 @@ def heatmap_aggregate(*, model: ThreeDModel, date_from: date | datetime | None =
                       step: Step | None = None, resolution: int = DEFAULT_RESOLUTION) -> Heatmap:
     """Every annotation ``annotations_matching`` the filters, counted per cell of a grid of
     ``resolution`` cells along the longest side of the model's bounding box: one grouped query over
-    the annotations however many there are, which also counts them per defect code."""
+    the annotations however many there are (and one for the count per defect code)."""
     if isinstance(resolution, bool) or not isinstance(resolution, int) or not 1 <= resolution <= MAX_RESOLUTION:
         raise InvalidInput(f"resolution: a whole number from 1 to {MAX_RESOLUTION}.", fields={"resolution": ["out of range"]})
     qs = annotations_matching(model=model, date_from=date_from, date_to=date_to, defect_code=defect_code, step=step)
@@ -263,23 +263,12 @@ def heatmap_aggregate(*, model: ThreeDModel, date_from: date | datetime | None =
     def index(axis: str, origin: float):
         return Cast(Floor((F(axis) - origin) / cell, output_field=FloatField()), IntegerField())
 
-    cells = qs.annotate(i=index("x", lo[0]), j=index("y", lo[1]), k=index("z", lo[2])).values_list(
-        "i", "j", "k", "defect_code", "defect_code__code", "x", "y", "z").order_by()
-    sql, params = cells.query.sql_with_params()
-    # One pass over the annotations for both groupings (cells and defect codes), as plain tuples: at a
-    # fine resolution there are tens of thousands of cells.
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Hashing the cells needs more than the default work_mem at fine resolutions (tens of thousands
-        # of cells); with less, PostgreSQL sorts the annotations on disk instead, three times slower.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(
-            "SELECT GROUPING(c.code) = 1, c.i, c.j, c.k, c.code, c.name, count(*), avg(c.x), avg(c.y), avg(c.z) "  # noqa: S608
-            f"FROM ({sql}) AS c (i, j, k, code, name, x, y, z) "
-            "GROUP BY GROUPING SETS ((c.i, c.j, c.k), (c.code, c.name)) "
-            "ORDER BY 1, count(*) DESC, c.i, c.j, c.k, c.name", params)
-        rows = cursor.fetchall()
-    bins = [HeatmapBin(i, j, k, n, mx, my, mz) for is_cell, i, j, k, _, _, n, mx, my, mz in rows if is_cell]
-    codes = [{"defect_code": pk, "code": name, "count": n} for is_cell, _, _, _, pk, name, n, *_ in rows if not is_cell]
+    rows = (qs.annotate(i=index("x", lo[0]), j=index("y", lo[1]), k=index("z", lo[2]))
+            .values("i", "j", "k").annotate(count=Count("*"), mx=Avg("x"), my=Avg("y"), mz=Avg("z"))
+            .order_by("-count", "i", "j", "k"))
+    bins = [HeatmapBin(r["i"], r["j"], r["k"], r["count"], r["mx"], r["my"], r["mz"]) for r in rows]
+    codes = list(qs.values("defect_code").annotate(count=Count("*"), code=F("defect_code__code"))
+                 .order_by("-count", "code").values("defect_code", "code", "count"))
     return Heatmap(model_id=model.pk, cell=cell, origin=list(lo), total=sum(b.count for b in bins),
                    max_count=max((b.count for b in bins), default=0), bins=bins,
                    defect_codes=[{"id": c["defect_code"], "code": c["code"], "count": c["count"]} for c in codes])

@@ -11,8 +11,9 @@ with the tables' audit triggers off for the load only, then ``VACUUM ANALYZE``.
 Prints p50/p95 after a warm-up of: the query alone (``measurements``), ``subgroups``, and
 ``characteristic_chart`` for an I-MR chart and for an X̄-R chart of subgroups of 5 (all eight Nelson
 rules, capability against the definition's tolerances); then the previous query (rows read through
-the ORM into ``Row`` objects) against the current one, alternating in the same run, with a check that
-both return the same rows. Uses a database of its own (traveler_bench), dropped at the end.
+the ORM) against the current one, and the whole chart with the previous query and the garbage collector
+running throughout against the current chart, alternating in the same run, with a check that both give
+the same rows and the same result. Uses a database of its own (traveler_bench), dropped at the end.
 """
 
 from __future__ import annotations
@@ -82,6 +83,31 @@ def previous_measurements(definition, filters=None):
         qs = qs.filter(recorded_at__lt=filters.date_to)
     rows = qs.order_by("recorded_at", "pk").values_list("pk", "value", "recorded_at", "part_id", "part__work_order_id")
     return [Row(pk, float(v), at, part, wo) for pk, v, at, part, wo in rows]
+
+
+def previous_chart(definition):
+    """``characteristic_chart`` with the previous query and the garbage collector running throughout
+    (``Row`` and ``Subgroup`` stay the current, lighter classes)."""
+    from contextlib import nullcontext
+    from unittest import mock
+
+    from traveler.spc.services import characteristics as ch
+
+    with mock.patch.object(ch, "measurements", previous_measurements), \
+            mock.patch.object(ch, "_no_collection_pauses", nullcontext):
+        return ch.characteristic_chart(definition)
+
+
+def alternate(label: str, before, after, runs: int) -> None:
+    before(), after()
+    tb, ta = [], []
+    for _ in range(runs):
+        for fn, out in ((before, tb), (after, ta)):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1000)
+    b, a = statistics.median(tb), statistics.median(ta)
+    print(f"{label:60s} p50 {b:7.1f} / {a:7.1f} ms   p95 {pct(tb, 95):7.1f} / {pct(ta, 95):7.1f} ms   {b / a:4.1f}x")
 
 
 def timed(fn, runs: int) -> tuple[list[float], object]:
@@ -188,19 +214,18 @@ def run(args) -> None:
         times, chart = timed(lambda: ch.characteristic_chart(bore), args.runs)
         line("characteristic_chart(), X̄-R n=5", times, f"{chart.result['n_points']:,} subgroups")
 
-        print("\n== The previous query (ORM rows into Row objects) and the current one, alternating ==")
+        print("\n== Previous / current, alternating in this run ==")
         assert previous_measurements(bore) == ch.measurements(bore)
         wo_filter = ch.Filters(work_orders=(wos[3].pk, wos[4].pk), date_from=rows[1000].recorded_at)
         assert previous_measurements(bore, wo_filter) == ch.measurements(bore, wo_filter)
-        before, after = [], []
-        for _ in range(args.runs):
-            for fn, out in ((previous_measurements, before), (ch.measurements, after)):
-                t0 = time.perf_counter()
-                fn(bore)
-                out.append((time.perf_counter() - t0) * 1000)
-        b, a = statistics.median(before), statistics.median(after)
-        print(f"{'query, 100k rows: previous / current':60s} p50 {b:7.1f} / {a:7.1f} ms   "
-              f"p95 {pct(before, 95):7.1f} / {pct(after, 95):7.1f} ms   {b / a:4.1f}x")
+        alternate(f"query, {len(rows):,} rows", lambda: previous_measurements(bore), lambda: ch.measurements(bore),
+                  args.runs)
+        for settings in ({"chart_type": "xbar_r", "subgroup_size": 5}, {"chart_type": "imr", "subgroup_size": 1}):
+            c = ch.characteristic_save(definition=bore, data=settings, version=ch.characteristic_for(bore).version)
+            old, new = previous_chart(bore), ch.characteristic_chart(bore)
+            assert old.result == new.result and [g.rows for g in old.groups] == [g.rows for g in new.groups]
+            alternate(f"characteristic_chart(), {c.chart_type} n={c.subgroup_size}", lambda: previous_chart(bore),
+                      lambda: ch.characteristic_chart(bore), args.runs)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ the only statistics code: this module only selects and groups numbers.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -128,6 +131,23 @@ class Row(NamedTuple):
     work_order_id: int | None
 
 
+@contextmanager
+def _no_collection_pauses() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector while a chart's rows are built. Each 700 new objects
+    start a collection that walks the young objects, and every so often all of them: building
+    100,000 rows and subgroups spent more time in the collector than in the work (I-MR chart 818 →
+    314 ms). Rows, subgroups and the engine's lists hold no reference cycles, so nothing is left
+    uncollected; the collector runs again as soon as it is re-enabled."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def measurements(definition: MeasurementDefinition, filters: Filters = Filters()) -> list[Row]:
     """The definition's recorded numeric values, oldest first, narrowed by ``filters``."""
     qs = StepMeasurement.objects.filter(definition=definition, value__isnull=False)
@@ -152,11 +172,12 @@ def measurements(definition: MeasurementDefinition, filters: Filters = Filters()
     rows = qs.order_by("recorded_at", "pk").values_list(
         "pk", Cast("value", FloatField()), _Microseconds("recorded_at"), "part_id", "part__work_order_id")
     sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:  # the ORM's iteration over values_list adds a third again
+    with connection.cursor() as cursor, _no_collection_pauses():  # the ORM's iteration adds a third again
         cursor.execute(sql, params)
         found = cursor.fetchall()
     epoch, us = _EPOCH, timedelta(microseconds=1)
-    return [Row(pk, v, epoch + us * n, part, wo) for pk, v, n, part, wo in found]
+    with _no_collection_pauses():
+        return [Row(pk, v, epoch + us * n, part, wo) for pk, v, n, part, wo in found]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -193,7 +214,11 @@ def subgroups(rows: list[Row], c: Characteristic | SPCBaseline, settings: Charac
     """Form subgroups as ``c`` says (a characteristic, or the baseline a chart is drawn against, whose
     time windows and shifts come from ``settings``). Consecutive subgroups are complete ones only
     (the last parts wait for the next); X̄ subgroups with a single value are left out (no range)."""
-    settings = settings or c
+    with _no_collection_pauses():
+        return _subgroups(rows, c, settings or c)
+
+
+def _subgroups(rows: list[Row], c: Characteristic | SPCBaseline, settings: Characteristic) -> list[Subgroup]:
     if c.subgrouping == Subgrouping.CONSECUTIVE:
         n = max(1, c.subgroup_size)
         whole = len(rows) - len(rows) % n
@@ -249,6 +274,12 @@ def characteristic_chart(definition: MeasurementDefinition, filters: Filters = F
     c = characteristic_for(definition)
     base = active_baseline(definition) if baseline == "active" else baseline
     grouping = base or c
+    with _no_collection_pauses():
+        return _chart(definition, filters, c, base, grouping)
+
+
+def _chart(definition: MeasurementDefinition, filters: Filters, c: Characteristic, base: SPCBaseline | None,
+           grouping: Characteristic | SPCBaseline) -> Chart:
     groups = subgroups(measurements(definition, filters), grouping, c)
     chart_type = grouping.chart_type
     minimum = 3 if chart_type == ChartType.IMR else 2

@@ -118,6 +118,7 @@ class Filters:
     operator: int | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None  # exclusive
+    last: int | None = None  # only the last so many values (still oldest first)
 
 
 class Row(NamedTuple):
@@ -148,8 +149,7 @@ def _no_collection_pauses() -> Iterator[None]:
         gc.enable()
 
 
-def measurements(definition: MeasurementDefinition, filters: Filters = Filters()) -> list[Row]:
-    """The definition's recorded numeric values, oldest first, narrowed by ``filters``."""
+def _measurements(definition: MeasurementDefinition, filters: Filters):
     qs = StepMeasurement.objects.filter(definition=definition, value__isnull=False)
     if filters.part_type:
         qs = qs.filter(part__part_type_id=filters.part_type)
@@ -166,9 +166,22 @@ def measurements(definition: MeasurementDefinition, filters: Filters = Filters()
         qs = qs.filter(recorded_at__gte=filters.date_from)
     if filters.date_to:
         qs = qs.filter(recorded_at__lt=filters.date_to)
+    return qs
+
+
+def measurements_count(definition: MeasurementDefinition, filters: Filters = Filters()) -> int:
+    """How many values ``measurements`` would return without ``filters.last``."""
+    return _measurements(definition, filters).count()
+
+
+def measurements(definition: MeasurementDefinition, filters: Filters = Filters()) -> list[Row]:
+    """The definition's recorded numeric values, oldest first, narrowed by ``filters``."""
+    qs = _measurements(definition, filters)
     # The value as float8 and the time as whole microseconds since 1970 (both exact): the database
     # backend's time-zone-aware loader of timestamps runs in Python and took most of the time of a
     # 100,000-row chart (docs/benchmarks.md, "SPC: a characteristic's chart").
+    if filters.last:
+        qs = qs.filter(pk__in=qs.order_by("-recorded_at", "-pk").values("pk")[:filters.last])
     rows = qs.order_by("recorded_at", "pk").values_list(
         "pk", Cast("value", FloatField()), _Microseconds("recorded_at"), "part_id", "part__work_order_id")
     sql, params = rows.query.sql_with_params()

@@ -17,7 +17,7 @@ as ``qms.spc_signal.answered`` and is recorded in the signal's links).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from traveler.core.tenancy import audit_reason, current_actor
 from traveler.mes_lite.choices import PART_TRANSITIONS, TransitionAction
 from traveler.mes_lite.models import MeasurementDefinition, Part, Step
 from traveler.mes_lite.services.parts import part_hold
-from traveler.spc.choices import BaselineStatus, SignalSeverity, SignalStatus
+from traveler.spc.choices import BaselineStatus, SignalSeverity, SignalStatus, Subgrouping
 from traveler.spc.events import SignalRaised
 from traveler.spc.models import ReactionPlan, SPCBaseline, SPCSignal
 from traveler.spc.services.characteristics import (
@@ -45,6 +45,7 @@ from traveler.spc.services.characteristics import (
     characteristic_for,
     chart_of,
     measurements,
+    measurements_count,
     subgroups,
 )
 from traveler.spc.stats.rules import RULE_DESCRIPTIONS
@@ -172,9 +173,19 @@ def signals_detect(*, definition: MeasurementDefinition) -> list[SPCSignal]:
         if base is None:
             return []
         c = characteristic_for(definition)
-        groups = subgroups(measurements(definition, Filters(date_from=_phase_two_start(base))), base, c)
+        since = Filters(date_from=_phase_two_start(base))
+        if base.subgrouping == Subgrouping.CONSECUTIVE:
+            # Read only the window: consecutive subgroups count from the first value after phase I, so
+            # the values left out are a whole number of subgroups (the incomplete last one stays).
+            n = max(1, base.subgroup_size)
+            total = measurements_count(definition, since)
+            keep = (WINDOW + WARMUP) * n + total % n
+            rows = measurements(definition, replace(since, last=keep)) if total > keep else measurements(definition, since)
+        else:
+            rows = measurements(definition, since)
+        groups = subgroups(rows, base, c)
         start = 0
-        if len(groups) > WINDOW:
+        if len(groups) > WINDOW + WARMUP or (base.subgrouping == Subgrouping.CONSECUTIVE and total > keep):
             groups = groups[-(WINDOW + WARMUP):]
             start = WARMUP
         chart = chart_of(c, base, groups)

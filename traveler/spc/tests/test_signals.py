@@ -346,3 +346,41 @@ def test_the_signal_list_narrows_to_one_characteristic(client, tenant):
     [n1] = _signals(tenant, rule="N1")
     assert f"SPC signal {n1.pk}" in client.get(f"/spc/signals/?definition={bore.pk}").content.decode()
     assert f"SPC signal {n1.pk}" not in client.get(f"/spc/signals/?definition={other.pk}").content.decode()
+
+
+def test_a_detection_reads_only_its_window_and_keeps_the_subgroups_aligned(tenant, monkeypatch):
+    """X̄ subgroups of 3 count from the first value after phase I: the window read from the database
+    leaves out whole subgroups, so the keys (and the signals) are those of the full series."""
+    from traveler.spc.services.characteristics import (
+        Filters,
+        characteristic_save,
+        measurements,
+        measurements_count,
+        subgroups,
+    )
+
+    qa = make_member(tenant, roles=["qa_manager"])
+    _, bore = measured(tenant, stable_values(90), start=T0)
+    with tenant_context(tenant, actor=qa):
+        characteristic_save(definition=bore, data={"chart_type": "xbar_r", "subgroup_size": 3})
+        base = baseline_freeze(baseline=baseline_compute(definition=bore, range_to=T0 + timedelta(days=1)),
+                               user=qa, password=PASSWORD)
+    c = _center(base)
+    _record(tenant, bore, [c] * 30 + [6.009] * 6 + [c] * 3 + [c])  # 13 subgroups: 10 in control, 2 high, 1 back; 1 value waits
+    with tenant_context(tenant):
+        since = Filters(date_from=base.range_to)
+        every = measurements(bore, since)
+        assert measurements_count(bore, since) == len(every) == 40
+        assert measurements(bore, Filters(date_from=base.range_to, last=10)) == every[-10:]
+        full = {(g.key, tuple(g.values)) for g in subgroups(every, base)}
+    [whole] = _signals(tenant, rule="N1")
+    assert whole.points == 2
+    monkeypatch.setattr(svc, "WINDOW", 3)
+    monkeypatch.setattr(svc, "WARMUP", 1)
+    with tenant_context(tenant):
+        # keep = 4 subgroups * 3 + 40 % 3 = 13 values: the last four whole subgroups and the one waiting
+        window = measurements(bore, Filters(date_from=base.range_to, last=4 * 3 + 1))
+        assert {(g.key, tuple(g.values)) for g in subgroups(window, base)} <= full
+        assert svc.signals_detect(definition=bore) == []
+    [again] = _signals(tenant, rule="N1")
+    assert again.pk == whole.pk and again.points == 2

@@ -147,6 +147,8 @@ class Listener:
                             self.dispatch(notify.payload)
                 except psycopg.Error as exc:
                     log.warning("live charts: listener connection lost or refused (%s); reconnecting", exc)
+                except Exception:  # noqa: BLE001 - the streams wait on this task: it must keep running
+                    log.exception("live charts: listener failed; reconnecting")
                 self.connected.clear()
                 self.backend_pid = None
                 await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])

@@ -263,3 +263,51 @@ def test_the_listener_reconnects_after_the_database_drops_it(tenant, monkeypatch
             await hub.close()
 
     asyncio.run(scenario())
+
+
+def test_the_stream_answers_403_when_spc_is_switched_off_for_the_tenant(tenant):
+    from traveler.core.services.tenants import tenant_module_set
+
+    _, bore = measured(tenant, [6.0, 6.0, 6.0])
+    inspector = _client(make_member(tenant, roles=["qa_inspector"]), tenant)
+    tenant_module_set(tenant=tenant, module="spc", enabled=False)
+    assert inspector.get(f"/spc/characteristics/{bore.pk}/stream/").status_code == 403
+
+
+def test_the_listener_fans_out_by_tenant_and_definition_and_merges_a_backlog():
+    async def scenario():
+        hub = live.Listener()
+        hub._task = asyncio.get_running_loop().create_future()  # no connection: dispatch is driven by hand
+        a, b, c = hub.subscribe(1, 10), hub.subscribe(1, 11), hub.subscribe(2, 10)
+        hub.dispatch(json.dumps({"tenant": 1, "definitions": [10, 12], "counts": [3, 1]}))
+        hub.dispatch("not json")
+        hub.dispatch(json.dumps({"tenant": 1, "definitions": [10], "counts": []}))
+        assert a.get_nowait() == live.Change(1, 10, 3) and a.empty()
+        assert b.empty() and c.empty()  # another definition; the same definition id in another tenant
+        for _ in range(live.QUEUE_SIZE + 5):  # a stream that fell behind keeps what fits; it redraws anyway
+            hub.dispatch(json.dumps({"tenant": 2, "definitions": [10], "counts": [1]}))
+        assert c.qsize() == live.QUEUE_SIZE
+        hub.unsubscribe(1, 10, a)
+        assert hub.subscribers == 2
+        hub._task.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_the_stream_says_ready_beats_while_quiet_and_merges_what_piled_up(tenant):
+    _, bore = measured(tenant, [6.0, 6.0, 6.0])
+
+    async def scenario():
+        hub = live.listener()
+        stream = live.measurement_stream(tenant=tenant.pk, definition=bore.pk, heartbeat=0.05)
+        assert (await anext(stream)).startswith("retry: 3000")
+        assert await asyncio.wait_for(anext(stream), 10) == f'event: ready\ndata: {{"definition":{bore.pk}}}\n\n'
+        assert await anext(stream) == ": heartbeat\n\n"
+        for n in (2, 3):
+            hub.dispatch(json.dumps({"tenant": tenant.pk, "definitions": [bore.pk], "counts": [n]}))
+        assert await anext(stream) == f'event: measurement\ndata: {{"definition":{bore.pk},"count":5}}\n\n'
+        await stream.aclose()  # the client went away
+        assert hub.subscribers == 0
+        await hub.close()
+
+    asyncio.run(scenario())

@@ -69,22 +69,34 @@
         });
     }
 
-    show("connecting");
-    var source = new EventSource(streamUrl);
-    source.addEventListener("ready", function () {
-      show("live");
-      if (interrupted) {
-        interrupted = false;
-        redraw(); // measurements may have been recorded while the stream was down
-      }
-    });
-    source.addEventListener("measurement", redraw);
-    source.addEventListener("error", function () {
-      interrupted = true;
-      show("reconnecting"); // EventSource retries by itself
-    });
+    var source = null;
+
+    function connect() {
+      show("connecting");
+      source = new EventSource(streamUrl);
+      source.addEventListener("ready", function () {
+        show("live");
+        if (interrupted) {
+          interrupted = false;
+          redraw(); // measurements may have been recorded while the stream was down
+        }
+      });
+      source.addEventListener("measurement", redraw);
+      source.addEventListener("error", function () {
+        interrupted = true;
+        show("reconnecting"); // EventSource retries by itself
+      });
+    }
+
+    connect();
     window.addEventListener("pagehide", function () {
-      source.close();
+      source.close(); // the server ends the stream and frees its place at once
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) { // back from the browser's page cache: listen again, and catch up
+        interrupted = true;
+        connect();
+      }
     });
   }
 

@@ -203,11 +203,15 @@ def _panel_svg(
     out += _line(panel, arrays["lcl"], COLORS["limit"], 1.2, "6,3", "LCL", merge)
     for key, value in specs.items():
         out += _line(panel, np.full(panel.n, value), COLORS["spec"], 1.2, "2,2", key.upper(), merge)
-    all_values = arrays["values"].tolist()
-    drawn = list(enumerate(all_values)) if shown is None else [(i, all_values[i]) for i in shown.tolist()]
+    values = arrays["values"]
+    line_points = enumerate(values.tolist())
+    if shown is not None:  # downsampled: the line joins the points shown; the others get no marker
+        line_points = zip(shown.tolist(), values[shown].tolist(), strict=True)
+        values = np.full(values.size, np.nan)
+        values[shown] = arrays["values"][shown]
     segments: list[str] = []
     pen_up = True
-    for i, v in drawn:
+    for i, v in line_points:
         if not math.isfinite(v):
             pen_up = True
             continue
@@ -216,7 +220,7 @@ def _panel_svg(
     if segments:
         out.append(f'<path d="{"".join(segments)}" fill="none" stroke="{COLORS["line"]}" stroke-width="1"/>')
     radius = 2.5 if panel.n <= 200 else 1.2
-    for i, v in drawn:
+    for i, v in enumerate(values.tolist()):
         if not math.isfinite(v):
             continue
         rules = violations.get(i)

@@ -192,9 +192,13 @@ DECLARE
   ex text[] := coalesce(TG_ARGV[1], '{}')::text[];
   actor bigint := traveler_current_actor();
   why text := coalesce(current_setting('traveler.reason', true), '');
-  -- TG_TABLE_NAME is of type name (collation "C"): compared as it is with the varchar column, the
-  -- index on (table_name, record_id) cannot serve the look-up of a record's previous history row,
-  -- and every row written scanned the history backwards from its newest row instead.
+  -- The look-up of a record's previous history row must use the index on (table_name, record_id):
+  -- * TG_TABLE_NAME is of type name (collation "C"); compared as it is with the varchar column, that
+  --   index cannot serve;
+  -- * ordered by plain id, the planner may prefer to walk the primary key backwards, filtering every
+  --   row, whenever its statistics of the history are stale (a long transaction that writes many
+  --   rows: a bulk import, a test): it costs a scan of the history per row written. Ordered by an
+  --   expression of id, only the record index is worth it; a record's rows are few to sort.
   tbl text := TG_TABLE_NAME::text COLLATE "default";
 BEGIN
   -- Only the real audited tables, found by OID: not a temporary table or another schema's table
@@ -221,7 +225,7 @@ BEGIN
       SELECT nextval('core_history_id_seq') AS hid, j.n, j.rec, (j.n->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
                        WHERE h.table_name = tbl AND h.record_id = j.rec
-                       ORDER BY h.id DESC LIMIT 1), '') AS prev
+                       ORDER BY h.id * 1 DESC LIMIT 1), '') AS prev
       FROM (SELECT x.n, x.n->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS n FROM new_rows r) x) j
     ) c;
   ELSIF TG_OP = 'UPDATE' THEN
@@ -234,7 +238,7 @@ BEGIN
       SELECT nextval('core_history_id_seq') AS hid, j.o, j.n, j.rec, (j.n->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
                        WHERE h.table_name = tbl AND h.record_id = j.rec
-                       ORDER BY h.id DESC LIMIT 1), '') AS prev
+                       ORDER BY h.id * 1 DESC LIMIT 1), '') AS prev
       FROM (SELECT olds.m -> b.rec AS o, b.n, b.rec
             FROM (SELECT jsonb_object_agg(x.o->>pk, x.o) AS m
                   FROM (SELECT to_jsonb(r) - ex AS o FROM old_rows r) x) olds
@@ -251,7 +255,7 @@ BEGIN
       SELECT nextval('core_history_id_seq') AS hid, j.o, j.rec, (j.o->>'tenant_id')::bigint AS tenant,
              coalesce((SELECT h.row_hash FROM core_history h
                        WHERE h.table_name = tbl AND h.record_id = j.rec
-                       ORDER BY h.id DESC LIMIT 1), '') AS prev
+                       ORDER BY h.id * 1 DESC LIMIT 1), '') AS prev
       FROM (SELECT x.o, x.o->>pk AS rec FROM (SELECT to_jsonb(r) - ex AS o FROM old_rows r) x) j
     ) c;
   END IF;

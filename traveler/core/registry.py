@@ -90,6 +90,9 @@ class Signable:
     ``permission`` is the one a signer needs besides ``core.sign_records``; ``meanings`` limits which
     meanings apply (empty: any registered meaning). ``detail_target`` is the panel target of the
     record's detail page, where the signatures are shown (``"<module>.<model>.detail"``).
+    ``generic_signing=False``: its records are signed only by the module's own action whose
+    signature is part of what it does (freezing a baseline, acknowledging a signal); the generic
+    *Sign* action (page and API) refuses them, so no signature says what did not happen.
     """
 
     model: type
@@ -97,6 +100,7 @@ class Signable:
     permission: str | None = None
     meanings: tuple[str, ...] = ()
     detail_target: str | None = None
+    generic_signing: bool = True
     # visible(access=) -> the queryset of records this user may see, when the model narrows them beyond
     # the role type (export-controlled documents): signatures, approvals and their pages follow it.
     visible: Callable[..., Any] | None = None

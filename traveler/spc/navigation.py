@@ -4,3 +4,5 @@ declare_menu_section("Quality", 30)
 
 add_menu_item(MenuItem("spc", "Control charts", "spc:chart", "spc.use_calculators", "Quality", 60, "chart"))
 add_menu_item(MenuItem("spc", "Sampling plans", "spc:sampling", "spc.use_calculators", "Quality", 70, "sampling"))
+add_menu_item(MenuItem("spc", "Characteristics", "spc:characteristics", "spc.view_characteristic", "Quality", 55,
+                       "chart"))

@@ -4,4 +4,4 @@ from traveler.core.registry import Signable, register_signable
 from traveler.spc.models import SPCBaseline
 
 register_signable(Signable(model=SPCBaseline, module="spc", permission="spc.freeze_baseline", meanings=("approved",),
-                           detail_target="spc.baseline.detail"))
+                           detail_target="spc.baseline.detail", generic_signing=False))

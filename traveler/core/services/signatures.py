@@ -30,6 +30,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from traveler.core.errors import Conflict, InvalidInput, LockedOut, NotAuthenticated, NotFound
 from traveler.core.models import LoginAttempt, Signature, User
@@ -190,7 +191,11 @@ def signature_write(*, confirmation: Confirmation, record, meaning: str, comment
 def signature_sign(*, user: User, password: str, record, meaning: str, comment: str = "",
                    expected_version: int | None = None, ip: str | None = None) -> Signature:
     """Sign one record: confirm the password, then write the signature. See the module docstring."""
-    meaning_label(meaning, signable_for(record))  # bad input is refused before the password is tried
+    signable = signable_for(record)
+    if not signable.generic_signing:
+        raise InvalidInput(f"{capfirst(str(record._meta.verbose_name))} records are signed by the action they "
+                           "stand for, on their own page, not by a signature alone.", fields={"record": ["not here"]})
+    meaning_label(meaning, signable)  # bad input is refused before the password is tried
     confirmation = password_confirm(user=user, password=password, ip=ip)
     return signature_write(confirmation=confirmation, record=record, meaning=meaning, comment=comment,
                            expected_version=expected_version)

@@ -70,7 +70,7 @@ def signatures_panel(request, obj) -> str:
     requests = list(ApprovalRequest.objects.filter(record_type=ct, record_id=str(obj.pk)).order_by("-id")[:20])
     open_request = next((r for r in requests if r.is_open), None)
     here = request.get_full_path()
-    can_sign = request.access.has("core.sign_records")
+    can_sign = request.access.has("core.sign_records") and registry.signables[key].generic_signing
     return render_to_string("core/_signatures_panel.html", {
         "signatures": manifestations(obj), "requests": requests, "open_request": open_request,
         "sign_url": (reverse("core:sign", args=[key, obj.pk]) + f"?next={here}") if can_sign else None,

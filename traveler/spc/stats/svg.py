@@ -25,6 +25,7 @@ PRIMARY_HEIGHT = 320
 SECONDARY_HEIGHT = 200
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 72, 24, 34, 42
 FONT = 'font-family="sans-serif" font-size="11"'
+HIT_RADIUS = 7  # the clickable disc around a linked point
 DISPLAY_POINTS = 2000  # points drawn per panel at most, besides the ones that break a rule
 COLORS = {
     "line": "#1f4e79",
@@ -164,6 +165,7 @@ def _panel_svg(
     violations: dict[int, list[str]],
     specs: dict[str, float],
     x_label: str,
+    links: list[str] | None = None,
     shown: np.ndarray | None = None,
 ) -> list[str]:
     out: list[str] = []
@@ -226,19 +228,29 @@ def _panel_svg(
         rules = violations.get(i)
         if rules:
             tip = escape(f"Point {i + 1}: {_label(v)} breaks {', '.join(rules)}")
-            out.append(
+            circle = (
                 f'<circle cx="{_num(panel.x(i))}" cy="{_num(panel.y(v))}" r="{radius + 1.5}" '
                 f'fill="{COLORS["bad"]}"><title>{tip}</title></circle>'
             )
         else:
-            out.append(
+            circle = (
                 f'<circle cx="{_num(panel.x(i))}" cy="{_num(panel.y(v))}" r="{radius}" fill="{COLORS["point"]}"/>'
             )
+        if links is not None:
+            # A link per point (its page), with the point's number. A point is a few pixels wide: an
+            # invisible disc around it makes a target a finger or a mouse can hit.
+            hit = f'<circle cx="{_num(panel.x(i))}" cy="{_num(panel.y(v))}" r="{HIT_RADIUS}" fill="#ffffff" fill-opacity="0"/>'
+            circle = f'<a href={quoteattr(links[i])} data-point="{i + 1}">{hit}{circle}</a>'
+        out.append(circle)
     return out
 
 
-def chart_svg(*, result: dict[str, Any], title: str | None = None, max_points: int | None = DISPLAY_POINTS) -> str:
+def chart_svg(*, result: dict[str, Any], title: str | None = None, point_links: list[str] | None = None,
+              max_points: int | None = DISPLAY_POINTS) -> str:
     """Render the dict returned by ``analyze`` (chart, rules, capability) as an SVG document.
+
+    ``point_links``: one URL per point; each point's circle (on every panel) becomes a link to it.
+    Without it the drawing has no link at all.
 
     ``max_points``: a panel of more points is downsampled for display (``display_indices``; None:
     draw every point)."""
@@ -246,6 +258,10 @@ def chart_svg(*, result: dict[str, Any], title: str | None = None, max_points: i
         raise StatsInputError(field="result", message="must be the dict returned by analyze()")
     primary = result["primary"]
     n = len(primary["values"])
+    if point_links is not None:
+        point_links = [str(u) for u in point_links]
+        if len(point_links) != n:
+            raise StatsInputError(field="point_links", message=f"needs one link per point ({n})")
     secondary = result.get("secondary")
     height = MARGIN_TOP + PRIMARY_HEIGHT + MARGIN_BOTTOM
     if secondary:
@@ -290,7 +306,7 @@ def chart_svg(*, result: dict[str, Any], title: str | None = None, max_points: i
         flagged = {int(v["index"]): [str(r) for r in v["rules"]] for v in violations}
         shown = display_indices(arrays["values"], flagged, max_points)
         out += _panel_svg(series=series, panel=panel, arrays=arrays, violations=flagged, specs=spec, x_label=x_label,
-                          shown=shown)
+                          links=point_links, shown=shown)
         if shown is not None and top == MARGIN_TOP:
             out.insert(4, _downsampled_note(shown.size, n))
     out.append("</svg>")

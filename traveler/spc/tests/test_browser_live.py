@@ -2,8 +2,7 @@
 measurement elsewhere (a committed service call), and the new point is on the open chart within a
 second, with no reload and no polling. Without JavaScript the chart is complete as served.
 
-The chart is shown by a small page of this module that includes ``spc/_live_chart.html`` the way the
-characteristic's page does."""
+The chart is the characteristic's own page (``spc:characteristic``), served by uvicorn."""
 
 from __future__ import annotations
 
@@ -13,42 +12,10 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.template import engines
-from django.urls import path
-from django.utils.safestring import mark_safe
 
-from traveler.core.access import check
 from traveler.core.tests.browser import ARTIFACTS, asgi_live_server, chromium, orm
-from traveler.core.ui import errors
-from traveler.server import urls as site_urls
 
 pytestmark = pytest.mark.browser
-
-PAGE = engines["django"].from_string(
-    '{% load static %}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ definition.label }}</title>'
-    '<link rel="stylesheet" href="{% static "core/traveler.css" %}"></head><body><main class="content">'
-    "<h1>{{ definition.label }}</h1>{% include 'spc/_live_chart.html' %}</main></body></html>")
-
-
-@login_required
-def _chart_page(request, definition: int):
-    from traveler.spc.api.characteristics import chart_title, definition_or_404
-    from traveler.spc.services.characteristics import characteristic_chart
-    from traveler.spc.stats import chart_svg
-
-    check(request.access, request.user, "spc.view_characteristic")
-    d = definition_or_404(definition)
-    chart = characteristic_chart(d)
-    svg = chart_svg(result=chart.result, title=chart_title(chart))
-    return HttpResponse(PAGE.render({"definition": d, "svg": mark_safe(svg), "query": ""}, request))
-
-
-urlpatterns = [path("live-chart/<int:definition>/", _chart_page), *site_urls.urlpatterns]
-handler403 = errors.permission_denied
-handler404 = errors.page_not_found
-handler500 = errors.server_error
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +29,7 @@ def site(django_db_setup, django_db_blocker):
         inspector = make_member(plant, roles=["qa_inspector"], email=f"ines-{tag}@example.com",
                                 full_name="Ines Inspector")
         _, bore = measured(plant, stable_values(12))
-        with asgi_live_server(urlconf=__name__) as url:
+        with asgi_live_server() as url:
             yield SimpleNamespace(url=url, tenant=plant, inspector=inspector, bore=bore, password=PASSWORD)
 
 
@@ -103,11 +70,11 @@ def test_a_new_measurement_appears_on_the_open_chart_within_a_second(site, brows
 
     context, page = _signed_in(browser, site)
     try:
-        page.goto(f"{site.url}/live-chart/{site.bore.pk}/")
+        page.goto(f"{site.url}/spc/characteristics/{site.bore.pk}/")
         figure = page.locator("figure.spc-live")
         expect(figure).to_have_attribute("data-live", "live", timeout=10_000)
-        expect(page.get_by_role("status")).to_have_text("Live")
-        points = figure.locator("circle")
+        expect(page.locator(".spc-live-status")).to_have_text("Live")
+        points = figure.locator("a[data-point]")  # each point of each panel links to its page
         before = points.count()
         assert before == 12 + 11  # individuals and moving ranges
         _advance_one_part(site, 6.0004)  # committed when this returns
@@ -127,9 +94,9 @@ def test_a_new_measurement_appears_on_the_open_chart_within_a_second(site, brows
 def test_without_javascript_the_chart_is_complete_and_says_nothing_of_live_updates(site, browser):
     context, page = _signed_in(browser, site, java_script_enabled=False)
     try:
-        page.goto(f"{site.url}/live-chart/{site.bore.pk}/")
+        page.goto(f"{site.url}/spc/characteristics/{site.bore.pk}/")
         figure = page.locator("figure.spc-live")
-        assert figure.locator("svg").count() == 1 and figure.locator("circle").count() >= 12 + 11
-        assert page.get_by_role("status").count() == 0
+        assert figure.locator("svg").count() == 1 and figure.locator("a[data-point]").count() >= 12 + 11
+        assert page.locator(".spc-live-status").count() == 0
     finally:
         context.close()

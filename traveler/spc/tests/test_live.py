@@ -123,10 +123,23 @@ def test_the_stream_refuses_anonymous_users_users_without_permission_and_other_t
     assert r.status_code == 200 and r["Content-Type"].startswith("text/event-stream")
     assert r["Cache-Control"] == "no-cache" and r["X-Accel-Buffering"] == "no"
     assert r.is_async and r.streaming
-    svg = inspector.get(f"/spc/characteristics/{bore.pk}/chart.svg")
-    assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml"
-    assert svg.content.decode().count("<circle") == 3 + 2  # three individuals, two moving ranges
-    assert inspector.get(f"/spc/characteristics/{bore.pk}/chart.svg?work_order=abc").status_code == 400
+
+
+def test_the_chart_svg_is_the_one_the_chart_page_draws_with_its_filters(tenant):
+    import re
+
+    wo, bore = measured(tenant, [6.0, 6.001, 5.999, 6.002])
+    inspector = _client(make_member(tenant, roles=["qa_inspector"]), tenant)
+    for query in ("", f"work_order={wo.pk}"):
+        page = inspector.get(f"/spc/characteristics/{bore.pk}/" + (f"?{query}" if query else "")).content.decode()
+        figure = re.search(r'<figure class="spc-live chart"[^>]*data-query="([^"]*)"[^>]*>(.*?)</figure>', page, re.S)
+        assert figure and figure[1] == query.replace("&", "&amp;")
+        svg = inspector.get(f"/spc/characteristics/{bore.pk}/chart.svg" + (f"?{query}" if query else ""))
+        assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml" and svg["Cache-Control"] == "no-store"
+        assert svg.content.decode() == figure[2]  # the same drawing, point links included
+        assert svg.content.decode().count("data-point=") == 4 + 3  # four individuals, three moving ranges
+    few = inspector.get(f"/spc/characteristics/{bore.pk}/chart.svg?date_from=2001-01-01T00:00&date_to=2001-01-02T00:00")
+    assert few.status_code == 200 and "Not enough data for a chart yet" in few.content.decode()
 
 
 class _Stream:

@@ -183,3 +183,15 @@ def test_excluded_subgroups_need_a_reason_and_leave_phase_one(tenant):
         assert float(draft.center) == pytest.approx(analyze(chart_type="imr", data=kept, rules=None)["primary"]["center"])
         discarded = baseline_discard(baseline=draft)
         assert discarded.status == "discarded"
+
+
+def test_a_baseline_is_signed_only_by_freezing_it(tenant):
+    from traveler.core.services.signatures import signature_sign
+
+    qa = make_member(tenant, roles=["qa_manager"])
+    _, bore = measured(tenant, stable_values(30), start=T0)
+    with tenant_context(tenant, actor=qa):
+        draft = baseline_compute(definition=bore)
+        with pytest.raises(InvalidInput, match="signed by the action"):
+            signature_sign(user=qa, password=PASSWORD, record=draft, meaning="approved")
+        assert not Signature.objects.filter(record_id=str(draft.pk)).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from traveler.spc.stats import analyze, chart_svg
@@ -58,3 +59,34 @@ def test_varying_limits_are_stepped_and_specs_drawn_for_individuals() -> None:
     assert "LSL 4" in text and "USL 6" in text
     attr = analyze(chart_type="p", data=[3, 5, 2, 4], sample_sizes=[50, 60, 40, 55])
     assert ET.fromstring(chart_svg(result=attr)) is not None
+
+
+def test_point_links_wrap_each_point_and_change_nothing_else() -> None:
+    import pytest
+
+    from traveler.spc.stats import StatsInputError
+
+    result = analyze(chart_type="xbar_r", data=DATA, phase1=3, rules="nelson")
+    plain = chart_svg(result=result, title="Bore")
+    assert chart_svg(result=result, title="Bore", point_links=None) == plain
+    links = [f"/spc/characteristics/7/points/{100 + i}/?a=1&b=2" for i in range(len(DATA))]
+    linked = chart_svg(result=result, title="Bore", point_links=links)
+    root = ET.fromstring(linked)
+    anchors = list(root.iter(f"{NS}a"))
+    # Every point of both panels (X-bar and R) is a link to its own page, numbered like the axis.
+    assert len(anchors) == 2 * len(DATA)
+    assert [a.get("href") for a in anchors[: len(DATA)]] == links
+    assert [a.get("data-point") for a in anchors[: len(DATA)]] == [str(i + 1) for i in range(len(DATA))]
+    # In each link: an invisible disc to hit, then the point as drawn without links.
+    for a in anchors:
+        hit, point = list(a.iter(f"{NS}circle"))
+        assert hit.get("fill-opacity") == "0" and float(hit.get("r")) > float(point.get("r"))
+        assert (hit.get("cx"), hit.get("cy")) == (point.get("cx"), point.get("cy"))
+    assert "&amp;b=2" in linked  # the URL is escaped in the attribute
+    assert list(anchors[3].iter(f"{NS}circle"))[1].get("fill") == "#c00000"  # the red point 4 stays red
+    # Without the links, the drawing is the same: remove the anchors and hit discs and the texts are equal.
+    unwrapped = re.sub(r'<a href="[^"]*" data-point="\d+"><circle [^>]*fill-opacity="0"/>', "", linked)
+    assert unwrapped.replace("</a>", "") == plain
+    with pytest.raises(StatsInputError) as exc:
+        chart_svg(result=result, point_links=links[:-1])
+    assert exc.value.field == "point_links"

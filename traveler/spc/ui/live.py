@@ -9,13 +9,13 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
-from rest_framework.exceptions import ValidationError
 
 from traveler.core.access import check
-from traveler.spc.api.characteristics import VIEW, chart_filters, chart_title, definition_or_404
 from traveler.spc.live import measurement_stream
 from traveler.spc.services import characteristics as chars
 from traveler.spc.stats import chart_svg
+from traveler.spc.ui.characteristic_forms import ChartFilterForm
+from traveler.spc.ui.characteristics import VIEW, chart_label, definition_or_404, point_url
 
 
 def _allowed_definition(request, definition: int) -> int:
@@ -57,18 +57,18 @@ def _message_svg(text: str) -> str:
 
 @login_required
 def characteristic_chart_svg(request, definition: int):
-    """The chart's SVG with the page's filters (the query string), as the chart page draws it."""
+    """The chart's SVG with the page's filters (the query string), exactly as the chart page
+    (``ui.characteristics.CharacteristicChart``) draws it: the same title and point links."""
     check(request.access, request.user, VIEW)
     d = definition_or_404(definition)
-    try:
-        filters = chart_filters(request.GET)
-    except ValidationError as exc:
-        detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.detail.items()) \
-            if isinstance(exc.detail, dict) else str(exc.detail)
-        return HttpResponse(f"Invalid filter: {detail}", status=400, content_type="text/plain; charset=utf-8")
-    chart = chars.characteristic_chart(d, filters)
-    svg = _message_svg(chart.message) if chart.result is None else chart_svg(result=chart.result,
-                                                                              title=chart_title(chart))
+    form = ChartFilterForm(request.GET or None, definition=d)
+    chart = chars.characteristic_chart(d, form.filters())
+    if chart.result is None:
+        svg = _message_svg(chart.message)
+    else:
+        query = form.query()
+        svg = chart_svg(result=chart.result, title=f"{d.label}: {chart_label(chart)}",
+                        point_links=[point_url(d, g.key, query) for g in chart.groups])
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "no-store"
     return response

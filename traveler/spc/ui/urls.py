@@ -9,6 +9,25 @@ urlpatterns = [
     path("sampling/", views.sampling, name="sampling"),
 ]
 
+# Characteristics: the traveler's measurements charted, and their baselines.
+from traveler.spc.ui import characteristics as ch  # noqa: E402
+
+urlpatterns += [
+    path("characteristics/", ch.CharacteristicList.as_view(), name="characteristics"),
+    path("characteristics/<int:definition>/", ch.CharacteristicChart.as_view(), name="characteristic"),
+    path("characteristics/<int:definition>/points/<int:key>/", ch.CharacteristicPoint.as_view(),
+         name="characteristic-point"),
+    path("characteristics/<int:definition>/settings/", ch.CharacteristicSettings.as_view(),
+         name="characteristic-settings"),
+    path("characteristics/<int:definition>/baselines/", ch.CharacteristicBaselines.as_view(),
+         name="characteristic-baselines"),
+    # Named <app>:<model>-detail: the page core links a signed baseline to (record_page_url); the panels
+    # registered on "spc.baseline.detail" (its signatures) are shown on it.
+    path("baselines/<int:pk>/", ch.BaselineDetail.as_view(), name="spcbaseline-detail"),
+    path("baselines/<int:pk>/freeze/", ch.BaselineFreeze.as_view(), name="spcbaseline-freeze"),
+    path("baselines/<int:pk>/discard/", ch.BaselineDiscard.as_view(), name="spcbaseline-discard"),
+]
+
 # Live charts (server-sent events) and the chart's SVG they redraw with.
 from traveler.spc.ui import live  # noqa: E402
 

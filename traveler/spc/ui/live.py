@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 
@@ -36,6 +37,11 @@ def _release_connection() -> None:
 async def characteristic_stream(request, definition: int):
     """Server-sent events: ``measurement`` whenever measurements of this characteristic are committed."""
     tenant = await sync_to_async(_allowed_definition)(request, definition)
+    if not isinstance(request, ASGIRequest):
+        # A WSGI server (``runserver``, a WSGI test server) would hold a worker thread and an event loop
+        # with a listener connection of its own per open chart. 204 tells the browser not to retry:
+        # the page stays as served.
+        return HttpResponse(status=204)
     await sync_to_async(_release_connection)()
 
     async def events():

@@ -32,6 +32,7 @@
 
     function show(state) {
       var s = STATES[state];
+      status.hidden = false;
       badge.className = s[0];
       badge.textContent = s[1];
       badge.title = s[2];
@@ -83,6 +84,11 @@
       });
       source.addEventListener("measurement", redraw);
       source.addEventListener("error", function () {
+        if (source.readyState === EventSource.CLOSED) {
+          status.hidden = true; // the server offers no live updates here (204): the chart stays as served
+          figure.setAttribute("data-live", "off");
+          return;
+        }
         interrupted = true;
         show("reconnecting"); // EventSource retries by itself
       });

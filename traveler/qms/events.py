@@ -157,3 +157,13 @@ class HeatmapAnnotationCreated(Event):
     part_id: int
     defect_code_id: int
     step_id: int | None
+
+
+@event_type
+@dataclass(frozen=True)
+class SpcSignalAnswered(Event):
+    """Records opened for an SPC signal (``links``: [{kind, id, label, url}])."""
+
+    name = "qms.spc_signal.answered"
+    signal_id: int
+    links: list[dict]

@@ -184,3 +184,54 @@ def tell_owner_task_overdue(event: Delivered) -> None:
            body=f"Task “{p['title']}” of {p['number']} was due on {p['due_date']} and is not completed.",
            url=reverse("qms:capa-detail", args=[p["capa_id"]]) + "?tab=tasks",
            dedupe_key=f"capatask:{p['task_id']}:overdue:{p['day']}")
+
+
+# SPC signals ---------------------------------------------------------------------------------------
+
+@subscribe("spc.signal.raised", durable=True)
+def answer_spc_signal(event: Delivered) -> None:
+    """Open the nonconformance and/or CAPA a signal's reaction plan asks for, once each however often
+    the event is delivered, and say so with ``qms.spc_signal.answered`` (SPC records the links)."""
+    from django.db import transaction
+    from django.urls import reverse
+
+    from traveler.core.eventbus import publish
+    from traveler.core.models import User
+    from traveler.core.queue import once
+    from traveler.core.tenancy import current_tenant, tenant_context
+    from traveler.mes_lite.models import Part, Step
+    from traveler.qms.choices import CapaType, Severity
+    from traveler.qms.events import SpcSignalAnswered
+    from traveler.qms.services.capa import capa_create
+    from traveler.qms.services.nonconformances import GONE, nonconformance_open
+
+    p = event.payload
+    if not (p.get("open_nonconformance") or p.get("open_capa")):
+        return
+    owner = User.objects.filter(pk=p.get("owner_id")).first() if p.get("owner_id") else None
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    severity = p.get("severity") if p.get("severity") in Severity.values else Severity.MAJOR
+    title = f"SPC signal #{p['signal_id']} on {p['label']}: {p['rule']}"[:200]
+    description = f"{p['description']}. Raised by the control chart: {p.get('url', '')}"
+    step = Step.objects.filter(pk=p.get("step_id")).first() if p.get("step_id") else None
+    parts = list(Part.objects.filter(pk__in=p.get("part_ids") or []).exclude(status__in=GONE)
+                 .filter(archived_at__isnull=True).order_by("pk"))
+    links = []
+    with tenant_context(current_tenant(), actor=actor), transaction.atomic():
+        ncr = None
+        if p.get("open_nonconformance") and parts and once(f"qms.spc_signal.ncr:{event.tenant_id}:{p['signal_id']}"):
+            ncr = nonconformance_open(title=title, severity=severity, parts=parts,
+                                      step_found=step if step and any(x.process_id == step.process_id for x in parts)
+                                      else None, owner=owner, description=description,
+                                      reason=f"SPC signal #{p['signal_id']}")
+            links.append({"kind": "nonconformance", "id": ncr.pk, "label": ncr.number,
+                          "url": reverse("qms:quarantinedisposition-detail", args=[ncr.pk])})
+        if p.get("open_capa") and owner is not None and once(f"qms.spc_signal.capa:{event.tenant_id}:{p['signal_id']}"):
+            capa = capa_create(data={
+                "title": title, "capa_type": CapaType.CORRECTIVE, "severity": severity, "owner": owner,
+                "problem_statement": description, "parts": parts, "steps": [step] if step else [],
+                "nonconformances": [ncr] if ncr else []}, reason=f"SPC signal #{p['signal_id']}")
+            links.append({"kind": "capa", "id": capa.pk, "label": capa.number,
+                          "url": reverse("qms:capa-detail", args=[capa.pk])})
+        if links:
+            publish(SpcSignalAnswered(signal_id=p["signal_id"], links=links))

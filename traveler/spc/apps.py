@@ -15,4 +15,5 @@ class SpcConfig(ModuleConfig):
         "CalculatorChartTypeEnum": "traveler.spc.stats.analyze.CHART_TYPES",
         "SubgroupingEnum": "traveler.spc.choices.Subgrouping",
         "BaselineStatusEnum": "traveler.spc.choices.BaselineStatus",
+        "SignalStatusEnum": "traveler.spc.choices.SignalStatus",
     }

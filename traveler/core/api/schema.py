@@ -3,7 +3,7 @@
 Every operation documents the errors it can answer, all in the one error shape
 (``traveler.core.api.errors``): 400 when it takes input (a body or query parameters), 401 and 403
 when it needs a signed-in member, 404 when its path names a record, 409 and 415 when it writes, 429
-when it is throttled. A read-only field whose value comes through a nullable model field (``company``,
+when it is throttled or takes a password (a signature locks after too many wrong ones). A read-only field whose value comes through a nullable model field (``company``,
 ``order.number``) is nullable in the schema, as it is in the answers.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -51,8 +52,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("409")
         if "requestBody" in operation or self.method in WRITES:
             codes.append("415")
-        if self.view.get_throttles():
-            codes.append("429")
+        if self.view.get_throttles() or ("requestBody" in operation and self._takes_password()):
+            codes.append("429")  # throttled, or a signature locked after too many wrong passwords
         ref = self.resolve_serializer(ErrorSerializer, "response").ref
         for code in codes:
             response = {"description": ERRORS[code], "content": {"application/json": {"schema": ref}}}
@@ -60,6 +61,10 @@ class AutoSchema(openapi.AutoSchema):
                 response["headers"] = RETRY_AFTER
             responses.setdefault(code, response)
         return operation
+
+    def _takes_password(self) -> bool:
+        serializer = force_instance(self.get_request_serializer())
+        return serializer is not None and "password" in getattr(serializer, "fields", {})
 
     def _needs_member(self) -> bool:
         if not self.view.get_authenticators():

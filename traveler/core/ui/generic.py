@@ -108,10 +108,11 @@ def record_page_url(record, access) -> str | None:
     The page is the record's ``get_absolute_url()`` when its model has one, else, for a tenant-owned
     record, the page that ``record_urls`` names ``<app>:<model>-detail`` (other models' URLs of that
     name need not take their pk: a user's page is its membership's). The user needs
-    ``<app>.view_<model>`` and, for a customer, the record must be one of theirs.
+    ``<app>.view_<model>`` (or the model's ``view_permission``, when it declares one) and, for a
+    customer, the record must be one of theirs.
     """
     opts = record._meta
-    if not access.has(f"{opts.app_label}.view_{opts.model_name}"):
+    if not access.has(getattr(record, "view_permission", None) or f"{opts.app_label}.view_{opts.model_name}"):
         return None
     if hasattr(record, "get_absolute_url"):
         url = record.get_absolute_url()

@@ -222,3 +222,44 @@ def test_first_pass_yield_from_the_travelers_own_log(tenant):
         fpy = first_pass_yield(filters=analytics_filters({}))
     assert [(r["step"], r["parts"], r["first_pass"], r["yield_percent"]) for r in fpy["steps"]] == [
         (s1.pk, 3, 1, 33.3)]
+
+
+def test_first_pass_yield_matches_the_definition_on_a_random_log(tenant):
+    """A log with equal times (the lower id leaves first), repeats, departures before, in and after the
+    period and other actions, against the definition computed here row by row; with and without the
+    step filter."""
+    import random
+
+    rng = random.Random(12)
+    parts, steps = _parts(tenant, 20)
+    actions = ["advance", "advance", "advance", "complete", "quarantine", "hold", "scrap", "rework"]
+    rows = []
+    with tenant_context(tenant):
+        for part in parts:
+            for _ in range(rng.randint(0, 7)):
+                at = _at(date(2026, 6, rng.choice([3, 5, 5, 5, 7])), 8)  # many equal times
+                rows.append(StepTransitionLog.objects.create(
+                    part=part, action=rng.choice(actions), from_step=rng.choice([*steps, None]), to_step=steps[0],
+                    from_status="in_process", to_status="in_process", transition_time=at))
+        for n, part in enumerate(parts[:6]):  # two departures at the same time: the first written counts
+            for action in ("quarantine", "advance"):
+                rows.append(StepTransitionLog.objects.create(
+                    part=part, action=action, from_step=steps[n % 3], to_step=steps[0], from_status="in_process",
+                    to_status="in_process", transition_time=_at(date(2026, 6, 5), 7)))
+        filters = {"from": "2026-06-04", "to": "2026-06-06"}
+        got = first_pass_yield(filters=analytics_filters(filters))
+        only = first_pass_yield(filters=analytics_filters({**filters, "step": steps[1].pk}))
+    start, end = _at(date(2026, 6, 4), 0), _at(date(2026, 6, 7), 0)
+    first: dict = {}
+    for r in sorted(rows, key=lambda r: (r.transition_time, r.pk)):
+        if r.from_step_id is not None:
+            first.setdefault((r.part_id, r.from_step_id), r)
+    expected: dict = {}
+    for (_, step), r in first.items():
+        if start <= r.transition_time < end:
+            n, passed = expected.get(step, (0, 0))
+            expected[step] = (n + 1, passed + (r.action in ("advance", "complete")))
+    assert len(expected) == 3 and sum(n for n, _ in expected.values()) >= 15  # the data has real work
+    assert {r["step"]: (r["parts"], r["first_pass"]) for r in got["steps"]} == expected
+    assert [(r["step"], r["parts"], r["first_pass"]) for r in only["steps"]] == [
+        (steps[1].pk, *expected[steps[1].pk])]

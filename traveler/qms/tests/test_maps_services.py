@@ -250,3 +250,40 @@ def test_the_heatmap_is_one_grouped_query_whatever_the_number_of_annotations(ten
             heat = heatmap_aggregate(model=a.model)
         assert heat.total == 501 and len(many) == len(few)
         assert any("GROUP BY" in q["sql"] for q in many.captured_queries)
+
+
+def test_the_heatmap_matches_a_count_made_here_on_random_points(tenant, inspector):
+    """Cells, their means, the order (count, then i, j, k) and the per-code counts (100 each but one:
+    ties by code) of random annotations, against the same grid computed in Python; archived ones left out."""
+    import math
+    import random
+
+    rng = random.Random(3)
+    part, route = part_at_start(tenant)
+    model = make_three_d_model(tenant, part=part)
+    codes = sorted([make_defect_code(tenant) for _ in range(4)], key=lambda c: c.code, reverse=True)
+    with tenant_context(tenant, actor=inspector):
+        rows = [HeatmapAnnotation(model=model, x=rng.uniform(-9, 9), y=rng.choice([rng.uniform(0, 63), 41.5]),
+                                  z=rng.uniform(-9, 9), defect_code=codes[n % 4],
+                                  part=part, step=route[1]) for n in range(400)]
+        HeatmapAnnotation.objects.bulk_create(rows)
+        gone = HeatmapAnnotation.objects.order_by("pk")[0]
+        HeatmapAnnotation.objects.filter(pk=gone.pk).update(archived_at=timezone.now())
+        heat = heatmap_aggregate(model=model, resolution=9)
+        live = list(HeatmapAnnotation.objects.filter(model=model, archived_at__isnull=True))
+    lo = model.bounds["min"]
+    cell = max(b - a for a, b in zip(lo, model.bounds["max"], strict=True)) / 9
+    cells: dict = {}
+    per_code: dict = {}
+    for a in live:
+        key = tuple(math.floor((v - o) / cell) for v, o in zip((a.x, a.y, a.z), lo, strict=True))
+        cells.setdefault(key, []).append((a.x, a.y, a.z))
+        per_code[a.defect_code_id] = per_code.get(a.defect_code_id, 0) + 1
+    expected = sorted(cells.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    assert heat.total == 399 and len(heat.bins) == len(expected) > 20
+    assert [(b.i, b.j, b.k, b.count) for b in heat.bins] == [(*k, len(v)) for k, v in expected]
+    for b, (_, points) in zip(heat.bins, expected, strict=True):
+        assert (b.x, b.y, b.z) == pytest.approx(tuple(sum(p[n] for p in points) / len(points) for n in range(3)))
+    code_of = {c.pk: c.code for c in codes}
+    assert [(c["id"], c["count"]) for c in heat.defect_codes] == sorted(
+        per_code.items(), key=lambda kv: (-kv[1], code_of[kv[0]]))

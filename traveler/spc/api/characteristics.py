@@ -127,18 +127,24 @@ def chart_json(chart: chars.Chart) -> dict:
 
 
 class _Characteristics(APIView):
+    read_action = "retrieve"  # what a GET is: one characteristic (or something of one), or the list
+
     @property
     def permission_map(self):
         return {"list": VIEW, "retrieve": VIEW, "update": CHANGE}
 
     @property
     def action(self):
-        if self.request.method == "PUT":
+        # From the class, not the request's arguments: the schema generator asks without any.
+        request = getattr(self, "request", None)
+        if request is not None and request.method == "PUT":
             return "update"
-        return "retrieve" if "definition" in self.kwargs else "list"
+        return self.read_action
 
 
 class CharacteristicListView(_Characteristics):
+    read_action = "list"
+
     @extend_schema(responses=CharacteristicSerializer(many=True), tags=["spc: characteristics"])
     def get(self, request: Request):
         """Every numeric measurement definition of the traveler, with how it is charted (its saved

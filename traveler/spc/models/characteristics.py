@@ -46,6 +46,8 @@ class SPCBaseline(TenantModel):
     freezing it (signed, meaning "approved") makes it the active baseline and supersedes the one
     before, with a reason. Limits never change after freezing: a new baseline is computed instead."""
 
+    view_permission = "spc.view_characteristic"  # who reads charts reads their baselines
+
     definition = models.ForeignKey("mes_lite.MeasurementDefinition", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=12, choices=BaselineStatus.choices, default=BaselineStatus.DRAFT)
     chart_type = models.CharField(max_length=10, choices=ChartType.choices)
@@ -87,7 +89,7 @@ class SPCBaseline(TenantModel):
         return f"Baseline {self.pk} ({self.get_status_display().lower()})"
 
     def engine_baseline(self) -> dict[str, float]:
-        """The frozen values as the statistics engine takes them."""
-        return {"center": float(self.center), "ucl": float(self.ucl), "lcl": float(self.lcl),
-                "secondary_center": float(self.secondary_center), "secondary_ucl": float(self.secondary_ucl),
-                "secondary_lcl": float(self.secondary_lcl)}
+        """The frozen center line and process sigma, as the statistics engine takes them: it draws each
+        subgroup's limits from them, so subgroups of unequal size (per work order, window or shift)
+        get their exact limits; ``ucl``/``lcl`` are those of the baseline's own subgroup size."""
+        return {"center": float(self.center), "sigma": float(self.sigma)}

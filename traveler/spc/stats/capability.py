@@ -3,7 +3,9 @@
 Within sigma comes from the control chart (R-bar/d2, s-bar/c4 or MR-bar/d2); overall
 sigma is the sample standard deviation of all values (ddof=1). Confidence intervals:
 chi-square for Cp and Pp, Bissell's normal approximation for Cpk and Ppk (Montgomery,
-Introduction to Statistical Quality Control, section 8.3.5). Formulas: docs/statistics.md.
+Introduction to Statistical Quality Control, section 8.3.5), and Boyles' chi-square
+approximation for Cpm (Boyles 1991, Journal of Quality Technology 23(1)). Formulas:
+docs/statistics.md.
 """
 
 from __future__ import annotations
@@ -99,6 +101,20 @@ def cpk_interval(*, cpk: float | None, n: int, confidence: float) -> tuple[float
     return cpk - half, cpk + half
 
 
+def cpm_interval(*, cpm: float | None, n: int, offset: float | None,
+                 confidence: float) -> tuple[float | None, float | None]:
+    """Boyles (1991): Cpm * sqrt(chi2_{a/2, v} / v) .. Cpm * sqrt(chi2_{1-a/2, v} / v), with
+    v = n (1 + xi^2)^2 / (1 + 2 xi^2) degrees of freedom, xi = (x-bar - T) / s (``offset``)."""
+    if cpm is None or offset is None or n < 2 or not math.isfinite(offset):
+        return None, None
+    alpha = 1.0 - confidence
+    xi2 = offset * offset
+    dof = n * (1.0 + xi2) ** 2 / (1.0 + 2.0 * xi2)
+    lo = cpm * math.sqrt(stats.chi2.ppf(alpha / 2.0, dof) / dof)
+    hi = cpm * math.sqrt(stats.chi2.ppf(1.0 - alpha / 2.0, dof) / dof)
+    return lo, hi
+
+
 def _cpm(x: np.ndarray, spec: SpecLimits) -> float | None:
     # Minitab's Cpm: tau = sqrt(sum (x - T)^2 / (n - 1)); the nearer spec limit to the
     # target sets the width, which equals (USL - LSL) / 6 tau when T is the midpoint.
@@ -152,6 +168,9 @@ def capability(
     cpk_lo, cpk_hi = cpk_interval(cpk=within["k"], n=n, confidence=conf)
     pp_lo, pp_hi = cp_interval(cp=overall["p"], n=n, confidence=conf)
     ppk_lo, ppk_hi = cpk_interval(cpk=overall["k"], n=n, confidence=conf)
+    cpm = _cpm(x, spec)
+    offset = (mean - spec.target) / sigma_overall if spec.target is not None and sigma_overall > 0 else None
+    cpm_lo, cpm_hi = cpm_interval(cpm=cpm, n=n, offset=offset, confidence=conf)
     observed_below = int((x < spec.lsl).sum()) if spec.lsl is not None else 0
     observed_above = int((x > spec.usl).sum()) if spec.usl is not None else 0
     normality = anderson_darling(values=x).to_dict() if n >= 3 else None
@@ -172,7 +191,7 @@ def capability(
         "cpl": f(within["l"]),
         "cpu": f(within["u"]),
         "cpk": f(within["k"]),
-        "cpm": f(_cpm(x, spec)),
+        "cpm": f(cpm),
         "pp": f(overall["p"]),
         "ppl": f(overall["l"]),
         "ppu": f(overall["u"]),
@@ -181,6 +200,7 @@ def capability(
         "cpk_ci": [f(cpk_lo), f(cpk_hi)],
         "pp_ci": [f(pp_lo), f(pp_hi)],
         "ppk_ci": [f(ppk_lo), f(ppk_hi)],
+        "cpm_ci": [f(cpm_lo), f(cpm_hi)],
         "expected_within": _clean(_expected(mean, sigma_within, spec)) if sigma_within is not None else None,
         "expected_overall": _clean(_expected(mean, sigma_overall, spec)),
         "observed": {

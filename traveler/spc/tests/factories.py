@@ -12,7 +12,7 @@ from traveler.mes_lite.models import MeasurementDefinition, Part, Process, StepM
 from traveler.mes_lite.services.parts import parts_advance_bulk
 from traveler.mes_lite.services.routing import route_steps
 from traveler.mes_lite.tests.factories import make_process, make_work_order
-from traveler.spc.models import SPCBaseline
+from traveler.spc.models import SPCBaseline, SPCSignal
 from traveler.spc.services.baselines import baseline_compute
 
 
@@ -53,3 +53,25 @@ def make_baseline(tenant, n: int = 30) -> SPCBaseline:
 @record_factory(SPCBaseline)
 def _baseline(tenant):
     return make_baseline(tenant)
+
+
+def make_signal(tenant):
+    """A frozen baseline and one part out of its limits afterwards: an N1 signal (detection run)."""
+    from traveler.core.queue import run_pending
+    from traveler.core.tests.factories import PASSWORD, make_member
+    from traveler.spc.services.baselines import baseline_freeze
+
+    qa = make_member(tenant, roles=["qa_manager"])
+    _, bore = measured(tenant, stable_values(30), start=timezone.now() - timedelta(days=2))
+    with tenant_context(tenant, actor=qa):
+        baseline_freeze(baseline=baseline_compute(definition=bore), user=qa, password=PASSWORD)
+        process = bore.step.process
+    measured(tenant, [6.0, 6.012, 6.0], process=process)
+    run_pending()
+    with tenant_context(tenant):
+        return SPCSignal.objects.filter(definition=bore, rule="N1").get()
+
+
+@record_factory(SPCSignal)
+def _signal(tenant):
+    return make_signal(tenant)

@@ -195,3 +195,28 @@ def test_a_baseline_is_signed_only_by_freezing_it(tenant):
         with pytest.raises(InvalidInput, match="signed by the action"):
             signature_sign(user=qa, password=PASSWORD, record=draft, meaning="approved")
         assert not Signature.objects.filter(record_id=str(draft.pk)).exists()
+
+
+def test_subgroups_of_unequal_size_are_drawn_against_a_frozen_baseline(tenant):
+    """Per work order, subgroups differ in size: each gets its own limits from the frozen center and
+    sigma, as the engine draws them."""
+    import random
+
+    qa = make_member(tenant, roles=["qa_manager"])
+    rng = random.Random(3)
+    sizes = [3 + i % 4 for i in range(24)]
+    wo, bore = measured(tenant, [round(rng.gauss(6.0, 0.0015), 5) for _ in range(sizes[0])], start=T0)
+    with tenant_context(tenant):
+        process = bore.step.process
+    for i, n in enumerate(sizes[1:], start=1):
+        measured(tenant, [round(rng.gauss(6.0, 0.0015), 5) for _ in range(n)], process=process,
+                 start=T0 + timedelta(hours=i))
+    with tenant_context(tenant):
+        characteristic_save(definition=bore, data={"chart_type": "xbar_r", "subgrouping": "work_order"})
+    frozen = _frozen(tenant, bore, qa)
+    with tenant_context(tenant):
+        chart = characteristic_chart(bore)
+    assert chart.baseline == frozen and chart.result is not None, chart.message
+    ucl = chart.result["primary"]["ucl"]
+    center, sigma = float(frozen.center), float(frozen.sigma)
+    assert ucl == [pytest.approx(center + 3 * sigma / n ** 0.5) for n in sizes]

@@ -303,3 +303,16 @@ def test_who_may_do_what_and_tenant_isolation(client, tenant, other_tenant):
     assert client.post(f"/spc/baselines/{draft.pk}/discard/", {}).status_code == 404
     with tenant_context(tenant):
         assert SPCBaseline.objects.get(pk=draft.pk).status == "draft"
+
+
+def test_signatures_and_approvals_link_to_a_baselines_page(tenant):
+    from traveler.core.access import access_for
+    from traveler.core.ui.generic import record_page_url
+
+    _, bore = measured(tenant, stable_values(30), start=T0)
+    auditor = make_member(tenant, roles=["auditor"])
+    customer = make_member(tenant, roles=["customer"], company=make_company(tenant))
+    with tenant_context(tenant):
+        draft = baseline_compute(definition=bore)
+        assert record_page_url(draft, access_for(auditor, tenant)) == f"/spc/baselines/{draft.pk}/"
+        assert record_page_url(draft, access_for(customer, tenant)) is None

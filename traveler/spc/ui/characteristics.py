@@ -228,7 +228,12 @@ def _head(request, d: MeasurementDefinition, c: Characteristic) -> dict:
             "chart_url": reverse("spc:characteristic", args=[d.pk]),
             "settings_url": (reverse("spc:characteristic-settings", args=[d.pk]) if request.access.has(CHANGE)
                              else None),
-            "baselines_url": reverse("spc:characteristic-baselines", args=[d.pk])}
+            "baselines_url": reverse("spc:characteristic-baselines", args=[d.pk]),
+            "capability_url": reverse("spc:characteristic-capability", args=[d.pk]),
+            "signals_url": (reverse("spc:spcsignal-list") + f"?definition={d.pk}"
+                            if request.access.has("spc.view_spcsignal") else None),
+            "reaction_plan_url": (reverse("spc:characteristic-reaction-plan", args=[d.pk])
+                                  if request.access.has("spc.view_spcsignal") else None)}
 
 
 class CharacteristicPoint(ShellView):

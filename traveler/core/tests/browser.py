@@ -70,6 +70,64 @@ def live_server() -> Iterator[str]:
 
 
 @contextmanager
+def asgi_live_server(urlconf: str = "traveler.core.tests.test_ui_shell") -> Iterator[str]:
+    """``live_server`` under uvicorn, as in production: for pages that stream (server-sent events
+    need the ASGI server; the WSGI test server would hold a thread per stream). Yields its URL.
+
+    Its request threads close their database connections at the end of each request
+    (``CONN_MAX_AGE`` 0 while it runs), so that the test database can be dropped afterwards; a request
+    the browser abandons (a page left while a panel loads) ends without that, so whatever connections
+    the server's threads still hold are closed when it stops.
+    """
+    import socket
+
+    import uvicorn
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.asgi import get_asgi_application
+    from django.db.backends.signals import connection_created
+    from django.test import override_settings
+
+    here = threading.current_thread()
+    opened = []
+
+    def track(sender, connection, **kwargs):
+        if threading.current_thread() is not here:
+            opened.append(connection.connection)
+
+    connection_created.connect(track, weak=False, dispatch_uid="asgi-live-server")
+    urls = override_settings(ROOT_URLCONF=urlconf)
+    urls.enable()
+    db = settings.DATABASES["default"]
+    max_age, db["CONN_MAX_AGE"] = db.get("CONN_MAX_AGE"), 0
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(ASGIStaticFilesHandler(get_asgi_application()), lifespan="off", log_level="warning",
+                            timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="asgi live server")
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.05)
+        if not server.started:
+            raise RuntimeError("the ASGI test server did not start")
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        connection_created.disconnect(dispatch_uid="asgi-live-server")
+        for raw in opened:
+            if not raw.closed:
+                raw.close()
+        db["CONN_MAX_AGE"] = max_age
+        urls.disable()
+
+
+@contextmanager
 def chromium():
     """A headless chromium for one test module."""
     from playwright.sync_api import sync_playwright

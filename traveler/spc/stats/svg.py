@@ -2,11 +2,17 @@
 
 Output is deterministic: the same result dict always gives the same bytes, so a page
 and a PDF embed identical images. Coordinates are printed with two decimals.
+
+Charts of more than ``DISPLAY_POINTS`` points are downsampled for display (``display_indices``):
+each panel draws the lowest and the highest point of every bucket of neighbours, and every point that
+breaks a rule; limits, centre lines and zones stay exact (drawn as one segment per run of equal
+values); the chart says how many points it shows.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -20,6 +26,7 @@ SECONDARY_HEIGHT = 200
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 72, 24, 34, 42
 FONT = 'font-family="sans-serif" font-size="11"'
 HIT_RADIUS = 7  # the clickable disc around a linked point
+DISPLAY_POINTS = 2000  # points drawn per panel at most, besides the ones that break a rule
 COLORS = {
     "line": "#1f4e79",
     "point": "#1f4e79",
@@ -72,9 +79,12 @@ class _Panel:
     def y(self, v: float) -> float:
         return self.bottom - (self.bottom - self.top) * (v - self.lo) / (self.hi - self.lo)
 
-    def step_path(self, arr: np.ndarray) -> str:
-        """A horizontal line per point, stepping at the midpoints between points."""
+    def step_path(self, arr: np.ndarray, *, merge: bool = False) -> str:
+        """A horizontal line per point, stepping at the midpoints between points (``merge``: one
+        line per run of equal values, the same drawing in fewer segments)."""
         half = 0.0 if self.n == 1 else (self.x(1) - self.x(0)) / 2.0
+        if merge:
+            return self._merged_step_path(arr, half)
         parts: list[str] = []
         pen_up = True
         for i, v in enumerate(arr.tolist()):
@@ -88,13 +98,56 @@ class _Panel:
             pen_up = False
         return "".join(parts)
 
+    def _merged_step_path(self, arr: np.ndarray, half: float) -> str:
+        n = arr.size
+        if n == 0:
+            return ""
+        finite = np.isfinite(arr)
+        change = np.ones(n, dtype=bool)
+        change[1:] = (arr[1:] != arr[:-1]) | (finite[1:] != finite[:-1])
+        starts = np.flatnonzero(change)
+        ends = np.append(starts[1:], n) - 1
+        parts: list[str] = []
+        previous_end = -2
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            if not finite[start]:
+                continue
+            x0 = max(self.left, self.x(start) - half)
+            x1 = min(self.right, self.x(end) + half)
+            y = _num(self.y(float(arr[start])))
+            parts.append(f"{'L' if previous_end == start - 1 else 'M'}{_num(x0)},{y}L{_num(x1)},{y}")
+            previous_end = end
+        return "".join(parts)
 
-def _line(panel: _Panel, arr: np.ndarray, color: str, width: float, dash: str | None, label: str | None) -> list[str]:
+
+def display_indices(values: np.ndarray, keep: Iterable[int], max_points: int | None) -> np.ndarray | None:
+    """The points of a panel to draw: None (all of them) when there are at most ``max_points``;
+    else the first, the last, the lowest and the highest of each of ``max_points / 2`` buckets of
+    neighbours, and every index in ``keep`` (the violating points), in order."""
+    n = values.size
+    if max_points is None or n <= max_points:
+        return None
+    buckets = max(1, (max_points - 2) // 2)
+    edges = np.linspace(0, n, buckets + 1).astype(int)
+    chosen = [0, n - 1]
+    filled = np.where(np.isfinite(values), values, np.nan)
+    for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        chunk = filled[a:b]
+        if b <= a or not np.isfinite(chunk).any():
+            continue
+        chosen += [a + int(np.nanargmin(chunk)), a + int(np.nanargmax(chunk))]
+    chosen += [int(i) for i in keep if 0 <= int(i) < n]
+    return np.unique(np.array(chosen, dtype=int))
+
+
+def _line(panel: _Panel, arr: np.ndarray, color: str, width: float, dash: str | None, label: str | None,
+          merge: bool = False) -> list[str]:
     finite = arr[np.isfinite(arr)]
     if finite.size == 0:
         return []
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    out = [f'<path d="{panel.step_path(arr)}" fill="none" stroke="{color}" stroke-width="{width}"{dash_attr}/>']
+    out = [f'<path d="{panel.step_path(arr, merge=merge)}" fill="none" stroke="{color}" stroke-width="{width}"'
+           f'{dash_attr}/>']
     if label:
         last = float(finite[-1])
         out.append(
@@ -113,6 +166,7 @@ def _panel_svg(
     specs: dict[str, float],
     x_label: str,
     links: list[str] | None = None,
+    shown: np.ndarray | None = None,
 ) -> list[str]:
     out: list[str] = []
     name = str(series.get("name", ""))
@@ -143,17 +197,23 @@ def _panel_svg(
             f'fill="{COLORS["axis"]}">{i + 1}</text>'
         )
     center, sigma = arrays["center"], arrays["sigma"]
+    merge = shown is not None  # a downsampled chart: the same lines in fewer segments
     for k in (1.0, 2.0, -1.0, -2.0):
-        out += _line(panel, center + k * sigma, COLORS["zone"], 0.8, "3,3", None)
-    out += _line(panel, center, COLORS["center"], 1.2, None, "CL")
-    out += _line(panel, arrays["ucl"], COLORS["limit"], 1.2, "6,3", "UCL")
-    out += _line(panel, arrays["lcl"], COLORS["limit"], 1.2, "6,3", "LCL")
+        out += _line(panel, center + k * sigma, COLORS["zone"], 0.8, "3,3", None, merge)
+    out += _line(panel, center, COLORS["center"], 1.2, None, "CL", merge)
+    out += _line(panel, arrays["ucl"], COLORS["limit"], 1.2, "6,3", "UCL", merge)
+    out += _line(panel, arrays["lcl"], COLORS["limit"], 1.2, "6,3", "LCL", merge)
     for key, value in specs.items():
-        out += _line(panel, np.full(panel.n, value), COLORS["spec"], 1.2, "2,2", key.upper())
+        out += _line(panel, np.full(panel.n, value), COLORS["spec"], 1.2, "2,2", key.upper(), merge)
     values = arrays["values"]
+    line_points = enumerate(values.tolist())
+    if shown is not None:  # downsampled: the line joins the points shown; the others get no marker
+        line_points = zip(shown.tolist(), values[shown].tolist(), strict=True)
+        values = np.full(values.size, np.nan)
+        values[shown] = arrays["values"][shown]
     segments: list[str] = []
     pen_up = True
-    for i, v in enumerate(values.tolist()):
+    for i, v in line_points:
         if not math.isfinite(v):
             pen_up = True
             continue
@@ -185,11 +245,15 @@ def _panel_svg(
     return out
 
 
-def chart_svg(*, result: dict[str, Any], title: str | None = None, point_links: list[str] | None = None) -> str:
+def chart_svg(*, result: dict[str, Any], title: str | None = None, point_links: list[str] | None = None,
+              max_points: int | None = DISPLAY_POINTS) -> str:
     """Render the dict returned by ``analyze`` (chart, rules, capability) as an SVG document.
 
     ``point_links``: one URL per point; each point's circle (on every panel) becomes a link to it.
-    Without it the drawing has no link at all."""
+    Without it the drawing has no link at all.
+
+    ``max_points``: a panel of more points is downsampled for display (``display_indices``; None:
+    draw every point)."""
     if not isinstance(result, dict) or "primary" not in result:
         raise StatsInputError(field="result", message="must be the dict returned by analyze()")
     primary = result["primary"]
@@ -240,7 +304,15 @@ def chart_svg(*, result: dict[str, Any], title: str | None = None, point_links: 
         ]
         panel = _Panel(top=top, height=panel_height, n=n, lows=bands, highs=[])
         flagged = {int(v["index"]): [str(r) for r in v["rules"]] for v in violations}
+        shown = display_indices(arrays["values"], flagged, max_points)
         out += _panel_svg(series=series, panel=panel, arrays=arrays, violations=flagged, specs=spec, x_label=x_label,
-                          links=point_links)
+                          links=point_links, shown=shown)
+        if shown is not None and top == MARGIN_TOP:
+            out.insert(4, _downsampled_note(shown.size, n))
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _downsampled_note(shown: int, n: int) -> str:
+    return (f'<text x="{WIDTH - MARGIN_RIGHT}" y="20" text-anchor="end" {FONT} fill="{COLORS["axis"]}" '
+            f'data-points-shown="{shown}" data-points="{n}">Downsampled: {shown:,} of {n:,} points shown</text>')

@@ -40,3 +40,11 @@ urlpatterns += [
     path("baselines/<int:pk>/freeze/", ch.BaselineFreeze.as_view(), name="spcbaseline-freeze"),
     path("baselines/<int:pk>/discard/", ch.BaselineDiscard.as_view(), name="spcbaseline-discard"),
 ]
+
+# Live charts (server-sent events) and the chart's SVG they redraw with.
+from traveler.spc.ui import live  # noqa: E402
+
+urlpatterns += [
+    path("characteristics/<int:definition>/stream/", live.characteristic_stream, name="characteristic-stream"),
+    path("characteristics/<int:definition>/chart.svg", live.characteristic_chart_svg, name="characteristic-chart-svg"),
+]

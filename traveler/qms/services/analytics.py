@@ -180,7 +180,7 @@ def first_pass_yield(*, filters: AnalyticsFilters) -> dict[str, Any]:
     sql, params = firsts.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT f.from_step, count(*), count(*) FILTER (WHERE f.action = ANY(%s)) "  # noqa: S608 (compiled query)
+            "SELECT f.from_step, count(*), count(*) FILTER (WHERE f.action = ANY(%s)) "
             f"FROM ({sql}) AS f (from_step, action, transition_time) WHERE f.transition_time >= %s GROUP BY 1",
             [[str(a) for a in FIRST_PASS_ACTIONS], *params, start])
         counts = [{"from_step": s, "parts": n, "passed": p} for s, n, p in cursor.fetchall()]

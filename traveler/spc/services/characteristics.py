@@ -234,6 +234,8 @@ def subgroups(rows: list[Row], c: Characteristic | SPCBaseline, settings: Charac
 def _subgroups(rows: list[Row], c: Characteristic | SPCBaseline, settings: Characteristic) -> list[Subgroup]:
     if c.subgrouping == Subgrouping.CONSECUTIVE:
         n = max(1, c.subgroup_size)
+        if n == 1:  # I-MR: one subgroup per row, the most common chart of the largest series
+            return [Subgroup(r.id, [r]) for r in rows]
         whole = len(rows) - len(rows) % n
         return [Subgroup(rows[i].id, rows[i:i + n]) for i in range(0, whole, n)]
     groups: dict[Any, Subgroup] = {}

@@ -61,26 +61,10 @@ def owner_script(*statements: str) -> None:
 
 def previous_measurements(definition, filters=None):
     """``measurements`` as it was: the ORM's model-less rows turned into ``Row`` objects one by one."""
-    from traveler.mes_lite.models import EquipmentUsage, StepMeasurement
-    from traveler.spc.services.characteristics import Filters, Row
+    from traveler.spc.services.characteristics import Filters, Row, measurements_queryset
 
     filters = filters or Filters()
-    qs = StepMeasurement.objects.filter(definition=definition, value__isnull=False)
-    if filters.part_type:
-        qs = qs.filter(part__part_type_id=filters.part_type)
-    if filters.step:
-        qs = qs.filter(step_id=filters.step)
-    if filters.work_orders:
-        qs = qs.filter(part__work_order_id__in=filters.work_orders)
-    if filters.operator:
-        qs = qs.filter(recorded_by_id=filters.operator)
-    if filters.equipment:
-        qs = qs.filter(transition_id__in=EquipmentUsage.objects.filter(equipment_id=filters.equipment)
-                       .values("transition_id"))
-    if filters.date_from:
-        qs = qs.filter(recorded_at__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(recorded_at__lt=filters.date_to)
+    qs = measurements_queryset(definition, filters)
     rows = qs.order_by("recorded_at", "pk").values_list("pk", "value", "recorded_at", "part_id", "part__work_order_id")
     return [Row(pk, float(v), at, part, wo) for pk, v, at, part, wo in rows]
 

@@ -149,7 +149,8 @@ def _no_collection_pauses() -> Iterator[None]:
         gc.enable()
 
 
-def _measurements(definition: MeasurementDefinition, filters: Filters):
+def measurements_queryset(definition: MeasurementDefinition, filters: Filters = Filters()):
+    """The definition's measurements with a value, narrowed by ``filters`` (not ordered, ``last`` left out)."""
     qs = StepMeasurement.objects.filter(definition=definition, value__isnull=False)
     if filters.part_type:
         qs = qs.filter(part__part_type_id=filters.part_type)
@@ -171,12 +172,12 @@ def _measurements(definition: MeasurementDefinition, filters: Filters):
 
 def measurements_count(definition: MeasurementDefinition, filters: Filters = Filters()) -> int:
     """How many values ``measurements`` would return without ``filters.last``."""
-    return _measurements(definition, filters).count()
+    return measurements_queryset(definition, filters).count()
 
 
 def measurements(definition: MeasurementDefinition, filters: Filters = Filters()) -> list[Row]:
     """The definition's recorded numeric values, oldest first, narrowed by ``filters``."""
-    qs = _measurements(definition, filters)
+    qs = measurements_queryset(definition, filters)
     # The value as float8 and the time as whole microseconds since 1970 (both exact): the database
     # backend's time-zone-aware loader of timestamps runs in Python and took most of the time of a
     # 100,000-row chart (docs/benchmarks.md, "SPC: a characteristic's chart").

@@ -14,7 +14,7 @@ from traveler.core.tests.factories import make_member
 from traveler.mes_lite.models import EquipmentUsage, StepMeasurement
 from traveler.mes_lite.tests.factories import make_equipment
 from traveler.spc.models import Characteristic
-from traveler.spc.services.characteristics import Filters, Row, measurements, subgroups
+from traveler.spc.services.characteristics import Filters, Row, measurements, measurements_queryset, subgroups
 from traveler.spc.tests.factories import measured
 
 pytestmark = pytest.mark.django_db
@@ -24,22 +24,7 @@ T0 = datetime(2026, 5, 4, 5, 0, 0, 123456, tzinfo=UTC)
 
 def reference(definition, filters: Filters = Filters()) -> list[Row]:
     """The rows as the ORM reads them (Decimal values, times through the backend's loader)."""
-    qs = StepMeasurement.objects.filter(definition=definition, value__isnull=False)
-    if filters.part_type:
-        qs = qs.filter(part__part_type_id=filters.part_type)
-    if filters.step:
-        qs = qs.filter(step_id=filters.step)
-    if filters.work_orders:
-        qs = qs.filter(part__work_order_id__in=filters.work_orders)
-    if filters.operator:
-        qs = qs.filter(recorded_by_id=filters.operator)
-    if filters.equipment:
-        qs = qs.filter(transition_id__in=EquipmentUsage.objects.filter(equipment_id=filters.equipment)
-                       .values("transition_id"))
-    if filters.date_from:
-        qs = qs.filter(recorded_at__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(recorded_at__lt=filters.date_to)
+    qs = measurements_queryset(definition, filters)  # the same filters; the read below is the ORM's
     rows = qs.order_by("recorded_at", "pk").values_list("pk", "value", "recorded_at", "part_id", "part__work_order_id")
     return [Row(pk, float(v), at, part, wo) for pk, v, at, part, wo in rows]
 

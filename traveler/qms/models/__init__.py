@@ -48,6 +48,6 @@ from traveler.qms.models.maps import HeatmapAnnotation, ThreeDModel  # noqa: E40
 
 __all__ += ["HeatmapAnnotation", "ThreeDModel"]
 
-from traveler.qms.models.analytics import FirstDeparture  # noqa: E402
+from traveler.qms.models.analytics import FirstDeparture, FirstPassCount  # noqa: E402
 
-__all__ += ["FirstDeparture"]
+__all__ += ["FirstDeparture", "FirstPassCount"]

@@ -38,3 +38,31 @@ class FirstDeparture(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part_id} left {self.step_id} first at {self.departed_at:%Y-%m-%d %H:%M}: {self.action}"
+
+
+class FirstPassCount(models.Model):
+    """How many first departures (``parts``) from a step fell in one hour (UTC, ``hour`` its start),
+    and how many of them were a pass (``passed``: an advance or a completion, ``FIRST_PASS_ACTIONS``).
+
+    Written only by the database: the trigger ``qms_first_pass_counts`` on ``qms_firstdeparture``
+    (migration 0007) adds what every insert, replacement or removal of a first departure changes, in
+    the same transaction. First-pass yield adds these up for the whole hours of its period and counts
+    the first departures themselves in the part-hours at its ends (a time zone half an hour off UTC).
+    Not audited, like ``FirstDeparture``: rebuilt from it at any time."""
+
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.PROTECT, related_name="+", editable=False,
+                               db_index=False)  # leads the unique index
+    step = models.ForeignKey("mes_lite.Step", on_delete=models.PROTECT, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    parts = models.IntegerField()
+    passed = models.IntegerField()
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
+    class Meta:
+        base_manager_name = "unscoped"
+        constraints = [models.UniqueConstraint(fields=["tenant", "hour", "step"], name="qms_first_pass_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.step_id} at {self.hour:%Y-%m-%d %H}h: {self.passed} of {self.parts}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, DateField, Q, Sum
@@ -30,7 +30,7 @@ from traveler.core.errors import InvalidInput
 from traveler.mes_lite.choices import TransitionAction
 from traveler.mes_lite.models import PartType, Step
 from traveler.qms.choices import Severity
-from traveler.qms.models import FirstDeparture, QualityReportDefect
+from traveler.qms.models import FirstDeparture, FirstPassCount, QualityReportDefect
 
 PARETO_BY = ("code", "part_type", "step", "day", "week", "month")
 PERIODS = ("day", "week", "month")
@@ -163,18 +163,43 @@ def defect_pareto(*, by: str = "code", filters: AnalyticsFilters) -> dict[str, A
     return {"by": by, "filters": filters.as_dict(), "total": total, "rows": out}
 
 
+def _hour(moment: datetime, *, up: bool) -> datetime:
+    """``moment``'s UTC hour (its start), or the next one when ``up`` and it is not a whole hour."""
+    whole = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return whole + timedelta(hours=1) if up and whole != moment else whole
+
+
 def first_pass_yield(*, filters: AnalyticsFilters) -> dict[str, Any]:
     """First-pass yield per step over the period (see the module's docstring), steps in route order.
     ``filters.step`` keeps one step; the part type and severity filters do not apply."""
     start, end = filters.bounds()
-    # Each (step, part)'s first departure is kept as the traveler writes it (FirstDeparture, filled by
-    # the trigger of migration 0007): the period's rows are read from its index on (tenant, time, step).
-    firsts = FirstDeparture.objects.filter(departed_at__gte=start, departed_at__lt=end)
+    # Each (step, part)'s first departure is kept as the traveler writes it (FirstDeparture) and
+    # counted per step and UTC hour (FirstPassCount), both by the triggers of migration 0007: the whole
+    # hours of the period are added up from the counts, the part-hours at its ends (a time zone not a
+    # whole number of hours off UTC) counted from the first departures.
+    lo, hi = _hour(start, up=True), _hour(end, up=False)
+    totals: dict[int, list[int]] = {}
+    if lo < hi:
+        hours = FirstPassCount.objects.filter(hour__gte=lo, hour__lt=hi)
+        departures = FirstDeparture.objects.filter(Q(departed_at__gte=start, departed_at__lt=lo)
+                                                   | Q(departed_at__gte=hi, departed_at__lt=end))
+    else:
+        hours, departures = None, FirstDeparture.objects.filter(departed_at__gte=start, departed_at__lt=end)
     if filters.step:
-        firsts = firsts.filter(step=filters.step)
-    counts = list(firsts.values("step").annotate(  # index-only: the index includes the action
-        parts=Count("step"), passed=Count("step", filter=Q(action__in=FIRST_PASS_ACTIONS))).order_by())
-    counts = [{"from_step": c["step"], "parts": c["parts"], "passed": c["passed"]} for c in counts]
+        departures = departures.filter(step=filters.step)
+        hours = hours.filter(step=filters.step) if hours is not None else None
+    found = []
+    if hours is not None:
+        found += hours.values("step").annotate(n=Sum("parts"), p=Sum("passed")).order_by().values_list("step", "n", "p")
+    if not (lo < hi and lo == start and hi == end):  # the ends of the period are not whole hours
+        found += departures.values("step").annotate(  # index-only: the index includes the action
+            n=Count("step"), p=Count("step", filter=Q(action__in=FIRST_PASS_ACTIONS))).order_by() \
+            .values_list("step", "n", "p")
+    for step, n, p in found:
+        total = totals.setdefault(step, [0, 0])
+        total[0] += n
+        total[1] += p
+    counts = [{"from_step": step, "parts": n, "passed": p} for step, (n, p) in totals.items() if n]
     steps = {s.pk: s for s in Step.objects.filter(pk__in=[c["from_step"] for c in counts]).select_related("process")}
     rows = []
     for c in counts:

@@ -7,7 +7,8 @@ gives the same rows."""
 from __future__ import annotations
 
 import importlib
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
@@ -24,8 +25,8 @@ from traveler.mes_lite.services.parts import (
 )
 from traveler.mes_lite.services.routing import route_steps
 from traveler.mes_lite.tests.factories import good_readings, make_work_order
-from traveler.qms.models import FirstDeparture
-from traveler.qms.services.analytics import analytics_filters, first_pass_yield
+from traveler.qms.models import FirstDeparture, FirstPassCount
+from traveler.qms.services.analytics import FIRST_PASS_ACTIONS, analytics_filters, first_pass_yield
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -39,7 +40,16 @@ def _definition() -> dict:
 
 
 def _kept() -> dict:
-    return {(f.step_id, f.part_id): (f.log_id, f.departed_at, f.action) for f in FirstDeparture.objects.all()}
+    """The first departures kept, after checking that the hourly counts add them up exactly."""
+    kept = {(f.step_id, f.part_id): (f.log_id, f.departed_at, f.action) for f in FirstDeparture.objects.all()}
+    expected: dict = {}
+    for (step, _), (_, at, action) in kept.items():
+        n, p = expected.get((step, at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)), (0, 0))
+        expected[(step, at.astimezone(UTC).replace(minute=0, second=0, microsecond=0))] = (
+            n + 1, p + (action in FIRST_PASS_ACTIONS))
+    counted = {(c.step_id, c.hour): (c.parts, c.passed) for c in FirstPassCount.objects.all() if c.parts or c.passed}
+    assert counted == expected
+    return kept
 
 
 def _bad(step):
@@ -141,7 +151,53 @@ def test_the_backfill_gives_the_rows_the_trigger_keeps(tenant):
         kept = _kept()
         assert len(kept) == 7
         FirstDeparture.objects.all().delete()
+        assert not FirstPassCount.objects.exclude(parts=0, passed=0).exists()  # the counts followed
         migration = importlib.import_module("traveler.qms.migrations.0007_first_departures")
         with connection.cursor() as cursor:
             cursor.execute(migration.BACKFILL)  # here under row-level security: this tenant's rows only
         assert _kept() == kept == _definition()
+
+
+def test_the_counts_pass_the_services_actions():
+    migration = importlib.import_module("traveler.qms.migrations.0007_first_departures")
+    actions = "action IN (" + ", ".join(f"'{a}'" for a in FIRST_PASS_ACTIONS) + ")"
+    assert migration.COUNTS.count(actions) == 4  # inserted; replaced (old, new); removed
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu"])
+def test_first_pass_yield_over_whole_and_part_hours_matches_the_log(tenant, zone, settings):
+    """Periods whose ends are whole UTC hours and periods that are not (UTC+5:30, +5:45): the counts
+    of the whole hours plus the first departures at the ends give the definition's figures."""
+    import random
+
+    from django.utils import timezone as tz
+
+    rng = random.Random(7)
+    wo = make_work_order(tenant, quantity=12)
+    with tenant_context(tenant), tz.override(ZoneInfo(zone)):
+        parts = list(Part.objects.filter(work_order=wo).order_by("serial_number"))
+        steps = route_steps(wo.process)
+        base = datetime(2026, 6, 4, 0, 0, tzinfo=UTC) - timedelta(hours=6)
+        for part in parts:
+            for _ in range(6):
+                StepTransitionLog.objects.create(
+                    part=part, action=rng.choice(["advance", "complete", "quarantine", "hold"]),
+                    from_step=rng.choice(steps), to_step=steps[0], from_status="in_process", to_status="in_process",
+                    transition_time=base + timedelta(minutes=rng.randrange(0, 4 * 24 * 60, 5)))
+        kept = _kept()
+        for first, last in ((date(2026, 6, 4), date(2026, 6, 4)), (date(2026, 6, 3), date(2026, 6, 5)),
+                            (date(2026, 6, 5), date(2026, 6, 6))):
+            start = datetime.combine(first, datetime.min.time(), tzinfo=ZoneInfo(zone))
+            end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(zone))
+            expected: dict = {}
+            for (step, _), (_, at, action) in kept.items():
+                if start <= at < end:
+                    n, p = expected.get(step, (0, 0))
+                    expected[step] = (n + 1, p + (action in FIRST_PASS_ACTIONS))
+            got = first_pass_yield(filters=analytics_filters({"from": first.isoformat(), "to": last.isoformat()}))
+            assert {r["step"]: (r["parts"], r["first_pass"]) for r in got["steps"]} == expected
+            assert sum(n for n, _ in expected.values()) >= 5
+            one = first_pass_yield(filters=analytics_filters({"from": first.isoformat(), "to": last.isoformat(),
+                                                              "step": steps[1].pk}))
+            assert [(r["step"], r["parts"], r["first_pass"]) for r in one["steps"]] == (
+                [(steps[1].pk, *expected[steps[1].pk])] if steps[1].pk in expected else [])

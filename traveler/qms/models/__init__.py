@@ -47,3 +47,7 @@ __all__ += [
 from traveler.qms.models.maps import HeatmapAnnotation, ThreeDModel  # noqa: E402
 
 __all__ += ["HeatmapAnnotation", "ThreeDModel"]
+
+from traveler.qms.models.analytics import FirstDeparture, FirstPassCount  # noqa: E402
+
+__all__ += ["FirstDeparture", "FirstPassCount"]

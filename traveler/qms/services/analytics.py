@@ -11,26 +11,26 @@ Definitions (docs/qms.md, "Quality dashboard and Pareto"):
   log row leaving it, by time then id) falls in the period, the share whose first departure is an
   advance or a completion. Any other action first (quarantine, hold, scrap, a rework or any action
   added later) means the part did not pass the step first time; later visits to the step (after a
-  rework) do not count again. A part still waiting at the step is not counted yet.
+  rework) do not count again. A part still waiting at the step is not counted yet. The first
+  departures are kept as the log is written (``FirstDeparture``, docs/qms.md), not derived here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import DateField, Sum
+from django.db.models import Count, DateField, Q, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from traveler.core.errors import InvalidInput
 from traveler.mes_lite.choices import TransitionAction
-from traveler.mes_lite.models import PartType, Step, StepTransitionLog
+from traveler.mes_lite.models import PartType, Step
 from traveler.qms.choices import Severity
-from traveler.qms.models import QualityReportDefect
+from traveler.qms.models import FirstDeparture, FirstPassCount, QualityReportDefect
 
 PARETO_BY = ("code", "part_type", "step", "day", "week", "month")
 PERIODS = ("day", "week", "month")
@@ -163,27 +163,43 @@ def defect_pareto(*, by: str = "code", filters: AnalyticsFilters) -> dict[str, A
     return {"by": by, "filters": filters.as_dict(), "total": total, "rows": out}
 
 
+def _hour(moment: datetime, *, up: bool) -> datetime:
+    """``moment``'s UTC hour (its start), or the next one when ``up`` and it is not a whole hour."""
+    whole = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return whole + timedelta(hours=1) if up and whole != moment else whole
+
+
 def first_pass_yield(*, filters: AnalyticsFilters) -> dict[str, Any]:
     """First-pass yield per step over the period (see the module's docstring), steps in route order.
     ``filters.step`` keeps one step; the part type and severity filters do not apply."""
     start, end = filters.bounds()
-    # Each (step, part)'s first departure is the first of its rows in (step, part, time, id) order:
-    # DISTINCT ON reads them in the order of the index qms_transition_first_departure (migration
-    # 0006), index-only, instead of looking up an earlier row for every row of the period. Rows after
-    # the period cannot come first; rows before it can (and then the part is not counted).
-    departures = StepTransitionLog.objects.filter(from_step__isnull=False, transition_time__lt=end)
+    # Each (step, part)'s first departure is kept as the traveler writes it (FirstDeparture) and
+    # counted per step and UTC hour (FirstPassCount), both by the triggers of migration 0007: the whole
+    # hours of the period are added up from the counts, the part-hours at its ends (a time zone not a
+    # whole number of hours off UTC) counted from the first departures.
+    lo, hi = _hour(start, up=True), _hour(end, up=False)
+    totals: dict[int, list[int]] = {}
+    if lo < hi:
+        hours = FirstPassCount.objects.filter(hour__gte=lo, hour__lt=hi)
+        departures = FirstDeparture.objects.filter(Q(departed_at__gte=start, departed_at__lt=lo)
+                                                   | Q(departed_at__gte=hi, departed_at__lt=end))
+    else:
+        hours, departures = None, FirstDeparture.objects.filter(departed_at__gte=start, departed_at__lt=end)
     if filters.step:
-        departures = departures.filter(from_step=filters.step)
-    firsts = (departures.order_by("from_step_id", "part_id", "transition_time", "pk")
-              .distinct("from_step_id", "part_id")
-              .values_list("from_step", "action", "transition_time"))
-    sql, params = firsts.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT f.from_step, count(*), count(*) FILTER (WHERE f.action = ANY(%s)) "
-            f"FROM ({sql}) AS f (from_step, action, transition_time) WHERE f.transition_time >= %s GROUP BY 1",
-            [[str(a) for a in FIRST_PASS_ACTIONS], *params, start])
-        counts = [{"from_step": s, "parts": n, "passed": p} for s, n, p in cursor.fetchall()]
+        departures = departures.filter(step=filters.step)
+        hours = hours.filter(step=filters.step) if hours is not None else None
+    found = []
+    if hours is not None:
+        found += hours.values("step").annotate(n=Sum("parts"), p=Sum("passed")).order_by().values_list("step", "n", "p")
+    if not (lo < hi and lo == start and hi == end):  # the ends of the period are not whole hours
+        found += departures.values("step").annotate(  # index-only: the index includes the action
+            n=Count("step"), p=Count("step", filter=Q(action__in=FIRST_PASS_ACTIONS))).order_by() \
+            .values_list("step", "n", "p")
+    for step, n, p in found:
+        total = totals.setdefault(step, [0, 0])
+        total[0] += n
+        total[1] += p
+    counts = [{"from_step": step, "parts": n, "passed": p} for step, (n, p) in totals.items() if n]
     steps = {s.pk: s for s in Step.objects.filter(pk__in=[c["from_step"] for c in counts]).select_related("process")}
     rows = []
     for c in counts:

@@ -29,8 +29,9 @@ def site(django_db_setup, django_db_blocker):
         inspector = make_member(plant, roles=["qa_inspector"], email=f"ines-{tag}@example.com",
                                 full_name="Ines Inspector")
         _, bore = measured(plant, stable_values(12))
+        _, few = measured(plant, [6.0, 6.001])  # too few points for a chart yet
         with asgi_live_server() as url:
-            yield SimpleNamespace(url=url, tenant=plant, inspector=inspector, bore=bore, password=PASSWORD)
+            yield SimpleNamespace(url=url, tenant=plant, inspector=inspector, bore=bore, few=few, password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -50,19 +51,20 @@ def _signed_in(browser, site, **options):
     return context, page
 
 
-def _advance_one_part(site, value: float) -> None:
+def _advance_one_part(site, value: float, bore=None) -> None:
     from traveler.core.tenancy import tenant_context
     from traveler.mes_lite.models import Part
     from traveler.mes_lite.services.parts import part_advance
     from traveler.mes_lite.tests.factories import make_work_order
 
+    bore = bore or site.bore
     with orm():
         with tenant_context(site.tenant):
-            process = site.bore.step.process
+            process = bore.step.process
         wo = make_work_order(site.tenant, process=process, quantity=1)
         with tenant_context(site.tenant):
-            part_advance(part=Part.objects.get(work_order=wo), step=site.bore.step_id,
-                         measurements=[{"definition": site.bore.pk, "value": repr(value)}])
+            part_advance(part=Part.objects.get(work_order=wo), step=bore.step_id,
+                         measurements=[{"definition": bore.pk, "value": repr(value)}])
 
 
 def test_a_new_measurement_appears_on_the_open_chart_within_a_second(site, browser):
@@ -98,5 +100,23 @@ def test_without_javascript_the_chart_is_complete_and_says_nothing_of_live_updat
         figure = page.locator("figure.spc-live")
         assert figure.locator("svg").count() == 1 and figure.locator("a[data-point]").count() >= 12 + 11
         assert page.locator(".spc-live-status").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_page_with_too_few_points_shows_the_chart_once_there_are_enough(site, browser):
+    from playwright.sync_api import expect
+
+    context, page = _signed_in(browser, site)
+    try:
+        page.goto(f"{site.url}/spc/characteristics/{site.few.pk}/")
+        expect(page.get_by_test_id("too-few")).to_be_visible()
+        figure = page.locator("figure.spc-live")
+        expect(figure).to_have_attribute("data-live", "live", timeout=10_000)
+        expect(figure).to_be_hidden()
+        _advance_one_part(site, 6.0005, bore=site.few)  # the third point: now there is a chart
+        expect(page.get_by_test_id("too-few")).to_have_count(0, timeout=5_000)
+        expect(page.locator("figure.spc-live a[data-point]")).to_have_count(3 + 2, timeout=5_000)
+        expect(page.locator("figure.spc-live")).to_be_visible()
     finally:
         context.close()

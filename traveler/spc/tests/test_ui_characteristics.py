@@ -97,7 +97,10 @@ def test_list_and_chart_page_with_filters_and_trial_limits(client, tenant):
     assert keys(html) == ids(wo1, bore)[10:20]
     html = page(client, url, date_to=when(T0 + timedelta(minutes=15)))
     assert keys(html) == ids(wo1, bore)[:2]
-    assert "Not enough data for a chart yet: 2 point(s), 3 needed." in html and 'data-testid="live-chart"' not in html
+    assert "Not enough data for a chart yet: 2 point(s), 3 needed." in html
+    # no chart drawn: the figure waits hidden for the stream, to reload the page once there is one
+    figure = html[html.index('data-testid="live-chart"'):html.index("</figure>")]
+    assert "data-reload-when-charted hidden" in figure and "data-spc-message" in figure and "<circle" not in figure
 
 
 def test_chart_against_a_frozen_baseline_says_which_and_lists_violations(client, tenant):

@@ -203,6 +203,10 @@ class CharacteristicChart(ShellView):
         query = form.query()
         label = chart_label(chart)
         links, svg = _drawn(chart, d, query, f"{d.label}: {label}")
+        if svg is None:
+            from traveler.spc.ui.live import message_svg
+
+            svg = mark_safe(message_svg(chart.message))  # its text escaped
         return render(request, "spc/characteristic_detail.html", {
             **_head(request, d, chart.characteristic), "form": form, "chart": chart, "label": label, "svg": svg,
             "query": query, "violations": _violations(chart, links) if chart.result else [],

@@ -55,8 +55,10 @@ async def characteristic_stream(request, definition: int):
     return response
 
 
-def _message_svg(text: str) -> str:
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="900" height="60" viewBox="0 0 900 60" role="img" '
+def message_svg(text: str) -> str:
+    """What a figure shows instead of a chart (too few points), marked so that live.js knows it."""
+    return ('<svg xmlns="http://www.w3.org/2000/svg" data-spc-message="1" width="900" height="60" '
+            'viewBox="0 0 900 60" role="img" '
             f'aria-label="{escape(text, {chr(34): "&quot;"})}"><text x="16" y="34" font-family="sans-serif" '
             f'font-size="14" fill="#333333">{escape(text)}</text></svg>\n')
 
@@ -70,7 +72,7 @@ def characteristic_chart_svg(request, definition: int):
     form = ChartFilterForm(request.GET or None, definition=d)
     chart = chars.characteristic_chart(d, form.filters())
     if chart.result is None:
-        svg = _message_svg(chart.message)
+        svg = message_svg(chart.message)
     else:
         query = form.query()
         svg = chart_svg(result=chart.result, title=f"{d.label}: {chart_label(chart)}",

@@ -53,6 +53,12 @@
           return r.text();
         })
         .then(function (text) {
+          if (figure.hasAttribute("data-reload-when-charted") && text.indexOf("data-spc-message") === -1) {
+            // The page had too few points for a chart: now there is one, with its violations,
+            // limits and points, which only the whole page shows.
+            window.location.reload();
+            return;
+          }
           figure.innerHTML = text; // the server's own SVG, its text escaped by the engine
           redraws += 1;
           figure.setAttribute("data-redraws", String(redraws));

@@ -20,6 +20,7 @@ from traveler.core.api.base import (
     RecordSerializer,
     RecordServices,
     RecordWriteViewSet,
+    SlugRelatedField,
 )
 from traveler.core.api.permissions import TenantMember
 from traveler.core.auth import client_ip
@@ -118,7 +119,7 @@ class SignatureViewSet(viewsets.GenericViewSet):
 
 class ApprovalTemplateApproverInput(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    role = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.all(), required=False, allow_null=True)
+    role = SlugRelatedField(slug_field="code", queryset=Role.objects.all(), required=False, allow_null=True)
     required = serializers.BooleanField(default=True)
     position = serializers.IntegerField(required=False, min_value=1, max_value=1000)
 

@@ -89,6 +89,16 @@ class DatabaseRanges:
         return fields
 
 
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's slug relation, refusing what PostgreSQL cannot compare (a NUL character) as a bad slug
+    (400) instead of failing the query (500)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class InputSerializer(DatabaseRanges, serializers.Serializer):
     """Base of the serializers that parse a request (body or query)."""
 

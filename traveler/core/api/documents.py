@@ -23,6 +23,7 @@ from traveler.core.api.base import (
     RecordSerializer,
     RecordServices,
     RecordWriteViewSet,
+    SlugRelatedField,
 )
 from traveler.core.errors import InvalidInput, NotFound
 from traveler.core.files_http import revision_file_response
@@ -87,7 +88,7 @@ def _owner(pk: int):
 
 
 class DocumentInput(ChangeInput, InputSerializer):
-    document_type = serializers.SlugRelatedField(slug_field="code", queryset=DocumentType.objects.filter(
+    document_type = SlugRelatedField(slug_field="code", queryset=DocumentType.objects.filter(
         archived_at__isnull=True), help_text="The type's code (SOP, DWG, ...). Set on create; never changes.")
     title = serializers.CharField(max_length=200)
     classification = serializers.ChoiceField(choices=Classification.choices, required=False)

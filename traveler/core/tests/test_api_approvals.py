@@ -146,3 +146,15 @@ def test_company_unregistered_is_not_approvable(tenant, company):
                                                        "template": t["id"]}, format="json")
     assert r.status_code == 400 and "record_type" in r.json()["error"]["fields"]
 
+
+
+def test_a_slug_with_a_nul_character_is_bad_input_not_a_server_error():
+    """PostgreSQL cannot compare text holding NUL: the slug relation says 400 before it queries."""
+    from rest_framework.exceptions import ValidationError
+
+    from traveler.core.api.base import SlugRelatedField
+    from traveler.core.models import Role
+
+    field = SlugRelatedField(slug_field="code", queryset=Role.objects.all())
+    with pytest.raises(ValidationError, match="Invalid value"):
+        field.to_internal_value("qa_manager\x00")

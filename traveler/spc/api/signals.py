@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from traveler.core.api.base import InputSerializer, RecordReadOnlyViewSet, RecordSerializer
+from traveler.core.api.base import InputSerializer, RecordReadOnlyViewSet, RecordSerializer, SlugRelatedField
 from traveler.core.auth import client_ip
 from traveler.core.models import Role, User
 from traveler.spc.api.characteristics import definition_or_404
@@ -110,7 +110,7 @@ class ReactionPlanSerializer(serializers.Serializer):
         return sorted(u.pk for u in svc._plan_users(obj))
 
 class ReactionPlanInput(InputSerializer):
-    notify_roles = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.filter(archived_at__isnull=True),
+    notify_roles = SlugRelatedField(slug_field="code", queryset=Role.objects.filter(archived_at__isnull=True),
                                                 many=True, required=False)
     notify_users = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
     hold_parts = serializers.BooleanField(required=False)

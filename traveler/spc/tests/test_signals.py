@@ -265,6 +265,8 @@ def test_signal_api_handles_a_signal_and_its_plan(api, tenant, other_tenant):
     assert r.status_code == 409  # someone saved it meanwhile
     r = api.put(f"/api/v1/spc/characteristics/{bore.pk}/reaction-plan/", {"notify_roles": ["juggler"]}, format="json")
     assert r.status_code == 400
+    r = api.put(f"/api/v1/spc/characteristics/{bore.pk}/reaction-plan/", {"notify_roles": ["qa\x00"]}, format="json")
+    assert r.status_code == 400
 
     # another tenant sees none of it
     stranger = make_member(other_tenant, roles=["qa_manager"])

@@ -65,3 +65,26 @@ def owner_sql(sql: str) -> None:
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def bulk_load(tables: tuple[str, ...], *statements: str, seed: float, triggers: str = "USER") -> None:
+    """Run ``statements`` as the owner in one transaction, ``triggers`` of ``tables`` off meanwhile, then
+    ``VACUUM ANALYZE``. ``triggers``: "USER" (every trigger a migration made; foreign keys stay on and are
+    checked before the triggers go back on) or "audit" (only the audit trail's, so that other triggers,
+    quality's first departures for one, fill what they fill in production). ``seed`` makes ``random()``
+    repeatable."""
+    names = ([f"traveler_audit_{op}" for op in ("insert", "update", "delete")] if triggers == "audit"
+             else [triggers])
+    with _owner_connect(BENCH_DB) as conn:
+        with conn.transaction():
+            for t in tables:
+                for name in names:
+                    conn.execute(f"ALTER TABLE {t} DISABLE TRIGGER {name}")
+            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            conn.execute(f"SELECT setseed({float(seed)})")
+            for sql in statements:
+                conn.execute(sql)
+            for t in tables:
+                for name in names:
+                    conn.execute(f"ALTER TABLE {t} ENABLE TRIGGER {name}")
+        conn.execute("VACUUM ANALYZE")

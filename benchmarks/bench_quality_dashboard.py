@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import _owner_connect, drop_database, fresh_database, owner_sql, pct  # noqa: E402
+from _setup import BENCH_DB, _owner_connect, bulk_load, drop_database, fresh_database, owner_sql, pct  # noqa: E402
 
 STEPS = ("Receive", "Turn", "Drill", "Inspect bores", "Grind", "Heat treat", "Final inspect", "Pack")
 # Share of first departures that are quarantines, per step (the inspection steps find most).
@@ -58,20 +58,7 @@ def main() -> None:
 
 
 def owner_script(*statements: str) -> None:
-    """Run ``statements`` on one owner connection, in one transaction, triggers of the bulk tables off."""
-    with _owner_connect("traveler_bench") as conn:
-        with conn.transaction():
-            for t in BULK_TABLES:
-                for op in ("insert", "update", "delete"):  # the audit trail only (not quality's trigger)
-                    conn.execute(f"ALTER TABLE {t} DISABLE TRIGGER traveler_audit_{op}")
-            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # foreign keys checked before the triggers go back on
-            conn.execute("SELECT setseed(0.2026)")
-            for sql in statements:
-                conn.execute(sql)
-            for t in BULK_TABLES:
-                for op in ("insert", "update", "delete"):
-                    conn.execute(f"ALTER TABLE {t} ENABLE TRIGGER traveler_audit_{op}")
-        conn.execute("VACUUM ANALYZE")
+    bulk_load(BULK_TABLES, *statements, seed=0.2026, triggers="audit")
 
 
 def timed(fn, runs: int) -> tuple[list[float], object]:
@@ -137,7 +124,7 @@ def log_row_insert_cost(tenant_id: int, part_id: int, step_id: int, user_id: int
               f"from_step_id, to_step_id, from_status, to_status, operator_id, transition_time, note) "
               f"VALUES ({tenant_id}, now(), now(), 1, {part_id}, 'hold', {step_id}, {step_id}, 'in_process', "
               f"'on_hold', {user_id}, now() - interval '60 days', '')")  # earlier than all: it replaces one
-    with _owner_connect("traveler_bench") as conn:
+    with _owner_connect(BENCH_DB) as conn:
         times = {True: [], False: []}
         for n in range(2 * runs + 2):
             on = n % 2 == 0

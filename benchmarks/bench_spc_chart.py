@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import _owner_connect, drop_database, fresh_database, pct  # noqa: E402
+from _setup import bulk_load, drop_database, fresh_database, pct  # noqa: E402
 
 BULK_TABLES = ("mes_lite_part", "mes_lite_steptransitionlog", "mes_lite_stepmeasurement")
 
@@ -45,18 +45,7 @@ def main() -> None:
 
 
 def owner_script(*statements: str) -> None:
-    """Run ``statements`` on one owner connection, in one transaction, triggers of the bulk tables off."""
-    with _owner_connect("traveler_bench") as conn:
-        with conn.transaction():
-            for t in BULK_TABLES:
-                conn.execute(f"ALTER TABLE {t} DISABLE TRIGGER USER")
-            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # foreign keys checked before the triggers go back on
-            conn.execute("SELECT setseed(0.12)")
-            for sql in statements:
-                conn.execute(sql)
-            for t in BULK_TABLES:
-                conn.execute(f"ALTER TABLE {t} ENABLE TRIGGER USER")
-        conn.execute("VACUUM ANALYZE")
+    bulk_load(BULK_TABLES, *statements, seed=0.12, triggers="USER")
 
 
 def previous_measurements(definition, filters=None):

@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 
 from traveler.core.api.base import InputSerializer
 from traveler.mes_lite.models import PartType
-from traveler.spc.api.characteristics import VIEW, ChartQuery, chart_filters, definition_or_404
+from traveler.spc.api.characteristics import VIEW, ChartQuery, chart_filters
 from traveler.spc.services import capability as cap
 from traveler.spc.services.capability import THRESHOLD_MAX, THRESHOLD_MIN
+from traveler.spc.services.characteristics import definition_or_404
 
 CHANGE_SETTINGS = "spc.change_spcsettings"
 INDICES = ("cp", "cpk", "pp", "ppk", "cpm")

@@ -3,7 +3,7 @@ JSON or SVG) and baselines (compute a draft, freeze it with your password, disca
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -21,27 +21,17 @@ from traveler.core.api.base import (
 )
 from traveler.core.auth import client_ip
 from traveler.core.errors import Conflict
-from traveler.mes_lite.choices import MeasurementKind
 from traveler.mes_lite.models import Equipment, MeasurementDefinition, PartType, Step, WorkOrder
 from traveler.spc.choices import ChartType, Subgrouping
 from traveler.spc.models import Characteristic, SPCBaseline
 from traveler.spc.services import characteristics as chars
 from traveler.spc.services.baselines import baseline_compute, baseline_discard, baseline_freeze
+from traveler.spc.services.characteristics import definition_or_404, numeric_definitions
 from traveler.spc.stats import chart_svg
 
 VIEW, CHANGE = "spc.view_characteristic", "spc.change_characteristic"
 
 
-def numeric_definitions():
-    return (MeasurementDefinition.objects.filter(kind=MeasurementKind.NUMERIC, archived_at__isnull=True)
-            .select_related("step__process__part_type"))
-
-
-def definition_or_404(pk) -> MeasurementDefinition:
-    found = numeric_definitions().filter(pk=pk).first() if str(pk).isdigit() else None
-    if found is None:
-        raise Http404
-    return found
 
 
 class SettingsSerializer(serializers.ModelSerializer):

@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 from traveler.core.api.base import InputSerializer, RecordReadOnlyViewSet, RecordSerializer, SlugRelatedField
 from traveler.core.auth import client_ip
 from traveler.core.models import Role, User
-from traveler.spc.api.characteristics import definition_or_404
 from traveler.spc.choices import SignalSeverity
 from traveler.spc.models import SPCSignal
 from traveler.spc.services import signals as svc
+from traveler.spc.services.characteristics import definition_or_404
 
 VIEW, HANDLE, CHANGE_PLAN = "spc.view_spcsignal", "spc.handle_signal", "spc.change_reactionplan"
 
@@ -107,7 +107,7 @@ class ReactionPlanSerializer(serializers.Serializer):
         return obj.pk is not None
 
     def get_notify_users(self, obj) -> list[int]:
-        return sorted(u.pk for u in svc._plan_users(obj))
+        return sorted(u.pk for u in svc.plan_users(obj))
 
 class ReactionPlanInput(InputSerializer):
     notify_roles = SlugRelatedField(slug_field="code", queryset=Role.objects.filter(archived_at__isnull=True),

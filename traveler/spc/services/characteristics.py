@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, FloatField, Func
 from django.db.models.functions import Cast
+from django.http import Http404
 from django.utils import timezone
 
 from traveler.core.errors import Conflict, InvalidInput
@@ -38,6 +39,21 @@ DEFAULTS: dict[str, Any] = {
 }
 SETTINGS = tuple(DEFAULTS)
 MAX_SUBGROUP = 25  # the engine's tables of constants go this far for R and S charts
+
+
+def numeric_definitions():
+    """The definitions that are characteristics: numeric and not archived, with their step's route."""
+    return (MeasurementDefinition.objects.filter(kind=MeasurementKind.NUMERIC, archived_at__isnull=True)
+            .select_related("step__process__part_type"))
+
+
+def definition_or_404(pk) -> MeasurementDefinition:
+    """The characteristic's definition named in a URL: a page or the API answers 404 for anything else
+    (another tenant's, archived, pass / fail)."""
+    found = numeric_definitions().filter(pk=pk).first() if str(pk).isdigit() else None
+    if found is None:
+        raise Http404
+    return found
 
 
 def characteristic_for(definition: MeasurementDefinition) -> Characteristic:

@@ -30,9 +30,11 @@ from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.eventbus import publish
 from traveler.core.models import Role, User
 from traveler.core.roles import QA_MANAGER
+from traveler.core.services.approval_templates import check_active_member
 from traveler.core.services.notifications import notify
+from traveler.core.services.records import record_update
 from traveler.core.services.signatures import password_confirm, signature_write
-from traveler.core.tenancy import audit_reason, current_actor
+from traveler.core.tenancy import audit_reason, current_actor, current_tenant
 from traveler.mes_lite.choices import PART_TRANSITIONS, TransitionAction
 from traveler.mes_lite.models import MeasurementDefinition, Part, Step
 from traveler.mes_lite.services.parts import part_hold
@@ -78,7 +80,8 @@ def reaction_plan_for(definition: MeasurementDefinition) -> ReactionPlan:
     return found or ReactionPlan(definition=definition, **DEFAULT_PLAN)
 
 
-def _plan_users(plan: ReactionPlan) -> list[User]:
+def plan_users(plan: ReactionPlan) -> list[User]:
+    """The people a plan names (none while it is not saved)."""
     return list(plan.notify_users.all()) if plan.pk else []
 
 
@@ -87,9 +90,6 @@ def reaction_plan_save(*, definition: MeasurementDefinition, data: dict[str, Any
     """Save what a signal of ``definition`` does (``data``: any of ``PLAN_FIELDS``; the others keep
     their values). ``notify_roles`` are role codes of the tenant, ``notify_users`` and ``owner``
     active members."""
-    from traveler.core.services.approval_templates import check_active_member
-    from traveler.core.services.records import record_update
-
     unknown = set(data) - set(PLAN_FIELDS)
     if unknown:
         raise InvalidInput(f"Not a reaction plan setting: {', '.join(sorted(unknown))}.",
@@ -240,7 +240,7 @@ def _record(base: SPCBaseline, definition: MeasurementDefinition, run: _Run, val
 
 
 def _recipients(plan: ReactionPlan) -> list[User]:
-    users = {u.pk: u for u in _plan_users(plan)}
+    users = {u.pk: u for u in plan_users(plan)}
     if plan.notify_roles:
         for u in User.objects.filter(memberships__tenant_id=plan.tenant_id,
                                      memberships__is_active=True, memberships__accepted_at__isnull=False,
@@ -261,8 +261,6 @@ def _owner(plan: ReactionPlan) -> User | None:
 
 def _react(signal: SPCSignal, plan: ReactionPlan) -> None:
     """Run the reaction plan of a new signal, in the transaction that records it."""
-    from traveler.core.tenancy import current_tenant
-
     if plan.tenant_id is None:
         plan.tenant_id = current_tenant().pk
     definition = signal.definition

@@ -19,8 +19,7 @@ from traveler.core.csvexport import csv_response
 from traveler.core.errors import TravelerError
 from traveler.core.tenancy import tenant_context
 from traveler.core.ui.generic import ShellView, add_service_error
-from traveler.mes_lite.choices import MeasurementKind
-from traveler.mes_lite.models import MeasurementDefinition, PartType
+from traveler.mes_lite.models import PartType
 from traveler.spc.reports_characteristic import MEASUREMENT_COLUMNS, characteristic_report_pdf, measurement_rows
 from traveler.spc.services.capability import (
     THRESHOLD_MAX,
@@ -31,7 +30,7 @@ from traveler.spc.services.capability import (
     spc_settings,
     spc_settings_save,
 )
-from traveler.spc.services.characteristics import Filters
+from traveler.spc.services.characteristics import Filters, definition_or_404
 from traveler.spc.stats.histogram import histogram_svg
 
 VIEW, CHANGE_SETTINGS = "spc.view_characteristic", "spc.change_spcsettings"
@@ -68,13 +67,6 @@ class PeriodForm(forms.Form):
                        date_to=midnight(d["date_to"] + timedelta(days=1)) if d.get("date_to") else None)
 
 
-def _definition(pk) -> MeasurementDefinition:
-    found = (MeasurementDefinition.objects.filter(pk=pk, kind=MeasurementKind.NUMERIC, archived_at__isnull=True)
-             .select_related("step__process__part_type").first())
-    if found is None:
-        raise Http404
-    return found
-
 
 def _period(request) -> tuple[PeriodForm, Filters | None]:
     form = PeriodForm(request.GET)
@@ -97,7 +89,7 @@ class CharacteristicCapabilityPage(ShellView):
     permission = VIEW
 
     def get(self, request, pk):
-        d = _definition(pk)
+        d = definition_or_404(pk)
         form, filters = _period(request)
         cap = characteristic_capability(d, filters) if filters is not None else None
         svg = None
@@ -179,7 +171,7 @@ class CharacteristicReportPdf(ShellView):
     permission = VIEW
 
     def get(self, request, pk):
-        d = _definition(pk)
+        d = definition_or_404(pk)
         form, filters = _period(request)
         if filters is None:
             return HttpResponse("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), status=400,
@@ -201,7 +193,7 @@ class CharacteristicMeasurementsCsv(ShellView):
     permission = VIEW
 
     def get(self, request, pk):
-        d = _definition(pk)
+        d = definition_or_404(pk)
         form, filters = _period(request)
         if filters is None:
             return HttpResponse("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), status=400,

@@ -34,6 +34,7 @@ from traveler.spc.choices import BaselineStatus, ChartType
 from traveler.spc.models import Characteristic, SPCBaseline
 from traveler.spc.services import characteristics as chars
 from traveler.spc.services.baselines import baseline_compute, baseline_discard, baseline_freeze
+from traveler.spc.services.characteristics import definition_or_404, numeric_definitions
 from traveler.spc.stats import chart_svg
 from traveler.spc.ui.characteristic_forms import (
     BaselineComputeForm,
@@ -50,16 +51,6 @@ STATUS_BADGES = {BaselineStatus.DRAFT: "badge-queued", BaselineStatus.ACTIVE: "b
 OPEN_POINTS = 60  # the points table starts folded beyond this many points
 
 
-def numeric_definitions():
-    return (MeasurementDefinition.objects.filter(kind=MeasurementKind.NUMERIC, archived_at__isnull=True)
-            .select_related("step__process__part_type"))
-
-
-def definition_or_404(pk) -> MeasurementDefinition:
-    found = numeric_definitions().filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
 
 
 def _int(value) -> int | None:

@@ -14,9 +14,10 @@ from django.http import HttpResponse, StreamingHttpResponse
 from traveler.core.access import check
 from traveler.spc.live import measurement_stream
 from traveler.spc.services import characteristics as chars
+from traveler.spc.services.characteristics import definition_or_404
 from traveler.spc.stats import chart_svg
 from traveler.spc.ui.characteristic_forms import ChartFilterForm
-from traveler.spc.ui.characteristics import VIEW, chart_label, definition_or_404, point_url
+from traveler.spc.ui.characteristics import VIEW, chart_label, point_url
 
 
 def _allowed_definition(request, definition: int) -> int:

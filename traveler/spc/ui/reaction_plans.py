@@ -17,7 +17,8 @@ from traveler.core.ui.generic import ShellView, add_service_error
 from traveler.spc.choices import SignalSeverity
 from traveler.spc.services import characteristics as chars
 from traveler.spc.services import signals as svc
-from traveler.spc.ui.characteristics import _head, definition_or_404
+from traveler.spc.services.characteristics import definition_or_404
+from traveler.spc.ui.characteristics import _head
 
 VIEW, CHANGE = "spc.view_spcsignal", "spc.change_reactionplan"
 
@@ -67,14 +68,14 @@ class ReactionPlanPage(ShellView):
         c = chars.characteristic_for(d)
         return render(request, "spc/reaction_plan.html", {
             **_head(request, d, c), "plan": plan, "form": form, "can_change": request.access.has(CHANGE),
-            "users": svc._plan_users(plan)}, status=status)
+            "users": svc.plan_users(plan)}, status=status)
 
     def get(self, request, definition):
         d = definition_or_404(definition)
         plan = svc.reaction_plan_for(d)
         initial = {k: getattr(plan, k) for k in ("notify_roles", "hold_parts", "hold_step", "open_nonconformance",
                                                  "open_capa", "owner", "severity", "instructions")}
-        initial.update(notify_users=svc._plan_users(plan), version=plan.version if plan.pk else None)
+        initial.update(notify_users=svc.plan_users(plan), version=plan.version if plan.pk else None)
         return self.page(request, d, plan, ReactionPlanForm(initial=initial))
 
     def post(self, request, definition):

@@ -3,7 +3,7 @@
 Each installed module registers what it adds while Django starts (from its ``permissions.py``,
 ``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
 here names a module. The keys are fixed: permissions, menu, home pages, panels, event types and
-handlers, jobs and periodic jobs, object rules, guards, notification kinds, signable and approvable
+handlers, jobs and periodic jobs, object rules, guards with their waivers and recorders, notification kinds, signable and approvable
 records, signature meanings and approval template types, attachable models.
 """
 
@@ -161,6 +161,13 @@ class Attachable:
         return self.model._meta.label_lower  # "mes_lite.part"
 
 
+@dataclass(frozen=True)
+class GuardSpec:
+    guard: Callable[..., Any]
+    kind: str = ""
+    overridable: bool = True
+
+
 @dataclass
 class Registry:
     modules: dict[str, Any] = field(default_factory=dict)
@@ -173,7 +180,9 @@ class Registry:
     event_handlers: list[EventHandler] = field(default_factory=list)
     jobs: dict[str, JobSpec] = field(default_factory=dict)
     object_rules: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
-    guards: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
+    guards: dict[str, list[GuardSpec]] = field(default_factory=dict)
+    waivers: dict[str, list[Callable[..., list]]] = field(default_factory=dict)
+    recorders: dict[str, list[Callable[..., None]]] = field(default_factory=dict)
     signables: dict[str, Signable] = field(default_factory=dict)  # by "app_label.model"
     signature_meanings: dict[str, str] = field(default_factory=dict)  # code -> label
     approvables: dict[str, Approvable] = field(default_factory=dict)  # by "app_label.model"
@@ -238,18 +247,90 @@ def add_object_rule(permission: str, rule: Callable[..., str | None]) -> None:
     registry.object_rules.setdefault(permission, []).append(rule)
 
 
-def add_guard(transition: str, guard: Callable[..., str | None]) -> None:
+@dataclass(frozen=True)
+class Refusal:
+    """Why a guard refuses a transition: ``kind`` names the block ("calibration_due", "training_expired"),
+    so that an override of that kind can let it through; ``part_ids`` are the parts it concerns (empty:
+    every part of the transition); ``overridable`` is False for blocks only their own action lifts
+    (a cancelled work order, an open nonconformance)."""
+
+    reason: str
+    kind: str = ""
+    part_ids: tuple[int, ...] = ()
+    overridable: bool = True
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+GuardResult = str | Refusal | list[Refusal] | None
+
+
+def add_guard(transition: str, guard: Callable[..., GuardResult], *, kind: str = "",
+              overridable: bool = True) -> None:
     """Let a module block a state transition owned by another (``"mes.part.advance"``).
 
     The owning service calls ``guard(**context)`` before it writes; a guard returns the reason to
     refuse, in words an operator can act on, or None. Context keys are documented by the service.
+    A guard returning a plain reason refuses with this ``kind``; one that checks several things may
+    return ``Refusal`` objects, each with its own kind.
     """
-    registry.guards.setdefault(transition, []).append(guard)
+    registry.guards.setdefault(transition, []).append(GuardSpec(guard, kind, overridable))
+
+
+def remove_guard(transition: str, guard: Callable[..., GuardResult]) -> None:
+    """Take a guard out again (tests that add one for a while)."""
+    registry.guards[transition] = [g for g in registry.guards.get(transition, ()) if g.guard is not guard]
+
+
+def add_waiver(transition: str, waiver: Callable[..., list[Refusal]]) -> None:
+    """Let a module lift refusals of ``transition`` (an approved override). ``waiver(refusals, **context)``
+    returns the refusals that still stand; it runs in the owner's transaction, after the guards, so it
+    may record what it used (an override consumed for one more part)."""
+    registry.waivers.setdefault(transition, []).append(waiver)
+
+
+def add_recorder(transition: str, recorder: Callable[..., None]) -> None:
+    """Let a module write its own rows of a transition owned by another, in the owner's transaction,
+    after the owner wrote its own (``"mes.part.advance"``: one step execution per part). A recorder
+    gets the owner's documented context and writes in as few statements as the owner does."""
+    registry.recorders.setdefault(transition, []).append(recorder)
+
+
+def run_recorders(transition: str, **context) -> None:
+    for recorder in registry.recorders.get(transition, ()):
+        recorder(**context)
+
+
+def _refusals(spec: GuardSpec, result: GuardResult) -> list[Refusal]:
+    if not result:
+        return []
+    if isinstance(result, Refusal):
+        return [result]
+    if isinstance(result, str):
+        return [Refusal(result, kind=spec.kind, overridable=spec.overridable)]
+    return [r for r in result if r]
+
+
+def guard_check(transition: str, *, waive: bool = True, **context) -> list[Refusal]:
+    """Every registered guard's refusal of ``transition`` that no waiver lifts (empty: allowed).
+    ``waive=False`` asks what blocks without consuming any override (a station showing the step)."""
+    refusals = [r for spec in registry.guards.get(transition, ()) for r in _refusals(spec, spec.guard(**context))]
+    return waivers_apply(transition, refusals, **context) if waive else refusals
+
+
+def waivers_apply(transition: str, refusals: list[Refusal], **context) -> list[Refusal]:
+    """The refusals that stand after the waivers of ``transition`` (see ``add_waiver``)."""
+    for waiver in registry.waivers.get(transition, ()):
+        if not refusals:
+            break
+        refusals = waiver([r for r in refusals], **context)
+    return refusals
 
 
 def guard_refusals(transition: str, **context) -> list[str]:
     """Every registered guard's reason to refuse ``transition`` (empty: allowed)."""
-    return [reason for guard in registry.guards.get(transition, ()) if (reason := guard(**context))]
+    return [r.reason for r in guard_check(transition, **context)]
 
 
 def declare_signature_meaning(code: str, label: str) -> None:

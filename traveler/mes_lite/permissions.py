@@ -84,6 +84,6 @@ def cancelled_work_order_guard(*, parts, **context) -> str | None:
             "advanced nor released from hold. Scrap them, or reuse them under another work order after a QA decision.")
 
 
-add_guard("mes.part.advance", calibration_guard)
-add_guard("mes.part.advance", cancelled_work_order_guard)
-add_guard("mes.part.release", cancelled_work_order_guard)
+add_guard("mes.part.advance", calibration_guard, kind="calibration_due")
+add_guard("mes.part.advance", cancelled_work_order_guard, kind="cancelled_work_order", overridable=False)
+add_guard("mes.part.release", cancelled_work_order_guard, kind="cancelled_work_order", overridable=False)

@@ -62,8 +62,8 @@ def _ncr_guard(**context):
     return part_ncr_refusal(**context)
 
 
-add_guard("mes.part.advance", _ncr_guard)
-add_guard("mes.part.release", _ncr_guard)
+add_guard("mes.part.advance", _ncr_guard, kind="nonconformance", overridable=False)
+add_guard("mes.part.release", _ncr_guard, kind="nonconformance", overridable=False)
 
 
 def _ncr_of(event: Delivered):

@@ -36,7 +36,7 @@ def _step_guard(**context):
     return step_hold_refusal(**context)
 
 
-add_guard("mes.part.advance", _step_guard)
+add_guard("mes.part.advance", _step_guard, kind="spc_step_hold", overridable=False)
 
 
 @subscribe("qms.spc_signal.answered", durable=True)

@@ -21,6 +21,9 @@ class Part(TenantModel):
                               db_index=False)
     work_order = models.ForeignKey("mes_lite.WorkOrder", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="parts", db_index=False)
+    # Its position in its work order (1, 2, ...) from when it was created: what sampling decisions
+    # depend on, however parts move afterwards.
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     held_from_status = models.CharField(max_length=20, choices=PartStatus.choices, blank=True)
     # While on hold: why the part had the status it was held from (a quarantine's reason), given back
     # to it on release. ``status_reason`` meanwhile says why it is on hold.
@@ -32,7 +35,8 @@ class Part(TenantModel):
     class Meta:
         ordering = ["serial_number"]
         constraints = [models.UniqueConstraint(fields=["tenant", "part_type", "serial_number"],
-                                               name="mes_part_unique_serial")]
+                                               name="mes_part_unique_serial"),
+                       models.UniqueConstraint(fields=["work_order", "sequence"], name="mes_part_unique_sequence")]
         # The progress of an order and the board of a work order count parts per step and status from
         # these indexes alone (index-only scans): tenant and archived_at are included for their filters.
         indexes = [

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.eventbus import publish
+from traveler.core.registry import run_recorders
 from traveler.core.services.records import record_create, record_update
 from traveler.core.tenancy import audit_reason
 from traveler.mes_lite.choices import (
@@ -292,7 +293,9 @@ def serial_pattern_parse(pattern: str, *, work_order: WorkOrder, today: date | N
 
 def work_order_create_parts(*, work_order: WorkOrder, pattern: str, quantity: int | None = None,
                             reason: str | None = None) -> list[Part]:
-    """Create serialized parts for a released work order, at the first step of its route."""
+    """Create serialized parts for a released work order, at the first step of its route, numbered in
+    the work order from 1 (``sequence``). The recorders of ``"mes.part.created"`` then run in the same
+    transaction with ``parts``, ``work_order`` and ``step`` (the first step)."""
     if work_order.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
         raise Conflict(f"Work order {work_order} is {work_order.get_status_display().lower()}: release it first.")
     key, width = serial_pattern_parse(pattern, work_order=work_order)
@@ -301,7 +304,8 @@ def work_order_create_parts(*, work_order: WorkOrder, pattern: str, quantity: in
         if locked.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):  # cancelled meanwhile
             raise Conflict(f"Work order {work_order} is {locked.get_status_display().lower()}: no parts can be "
                            "created for it.")
-        existing = Part.objects.filter(work_order=work_order).count()
+        counted = Part.objects.filter(work_order=work_order).aggregate(n=Count("pk"), last=models.Max("sequence"))
+        existing, last = counted["n"], counted["last"] or 0
         remaining = work_order.quantity - existing
         quantity = remaining if quantity is None else quantity
         if not isinstance(quantity, int) or quantity <= 0:
@@ -329,11 +333,13 @@ def work_order_create_parts(*, work_order: WorkOrder, pattern: str, quantity: in
         try:
             parts = Part.objects.bulk_create([
                 Part(part_type=work_order.part_type, serial_number=s, process=work_order.process, order=work_order.order,
-                     work_order=work_order, current_step=first, status=PartStatus.PENDING) for s in serials
+                     work_order=work_order, sequence=last + i, current_step=first, status=PartStatus.PENDING)
+                for i, s in enumerate(serials, start=1)
             ])
         except IntegrityError as exc:  # a concurrent import took one of them
             raise InvalidInput("Some serial numbers were taken meanwhile; try again.",
                                fields={"pattern": ["serials in use"]}) from exc
+        run_recorders("mes.part.created", parts=parts, work_order=work_order, step=first)
         publish(PartsCreated(work_order_id=work_order.pk, count=len(parts), first_serial=serials[0],
                              last_serial=serials[-1]))
     return parts

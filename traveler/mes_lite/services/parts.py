@@ -4,8 +4,14 @@ work order at one step in one call.
 
 Every transition writes a StepTransitionLog row and publishes an event. Before any advance, the
 guards registered for ``"mes.part.advance"`` run with ``parts``, ``step``, ``equipment``,
-``measured`` (the measurement definitions recorded), ``operator`` and ``today``; any reason they give blocks the advance (MES Lite itself registers the
-calibration guard; later modules add training, sampling and open dispositions). Advancing covers
+``measured`` (the measurement definitions recorded), ``operator`` and ``today``; any reason they give
+blocks the advance (MES Lite itself registers the calibration guard; later modules add training,
+sampling and open dispositions), unless a waiver registered for ``"mes.part.advance"`` lifts it (an
+approved override). A part measured out of specification is quarantined unless a waiver of
+``"mes.part.out_of_spec"`` (given ``refusals`` of kind ``out_of_spec``, one per part) accepts it. After
+the advance wrote its rows, the recorders of ``"mes.part.advance"`` run in the same transaction with the
+guards' context and ``moves`` (per part: action, to step id, to status, reason), ``transitions`` (the new
+log row's id by part id), ``readings`` (per part) and ``now``; the parts then show their new state. Advancing covers
 completing (the advance from the last step). Anything that lets a stopped part move again (release
 from hold, rework, accept as it is) first runs the guards of ``"mes.part.release"`` with ``parts``,
 ``operator`` and ``reason``. MES Lite has no shipping transition: a completed part is delivered
@@ -27,7 +33,7 @@ from django.utils.text import capfirst
 from traveler.core.bulk import insert_rows
 from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.eventbus import publish_many
-from traveler.core.registry import guard_refusals
+from traveler.core.registry import Refusal, guard_check, run_recorders, waivers_apply
 from traveler.core.tenancy import audit_reason, current_actor, current_tenant
 from traveler.mes_lite.choices import (
     PART_TRANSITIONS,
@@ -66,9 +72,14 @@ MAX_BULK = 20_000
 
 
 class Blocked(Conflict):
-    """A registered guard refused the transition."""
+    """A registered guard refused the transition; ``refusals`` say which blocks, each with its kind."""
 
     code = "blocked"
+
+    def __init__(self, refusals: list[Refusal]):
+        self.refusals = refusals
+        reasons = [r.reason for r in refusals]
+        super().__init__(" ".join(reasons), fields={"guards": reasons, "kinds": [r.kind for r in refusals]})
 
 
 @dataclass
@@ -178,15 +189,26 @@ def _advance(*, parts: list[Part], step: Step, measurements: list[Any], equipmen
     operator = current_actor()
     now = timezone.now()
     measured = list({r.definition.pk: r.definition for readings in per_part for r in readings}.values())
-    refusals = guard_refusals("mes.part.advance", parts=parts, step=step, equipment=equipment, measured=measured,
-                              operator=operator, today=timezone.localdate())
+    context = {"parts": parts, "step": step, "equipment": equipment, "measured": measured, "operator": operator,
+               "today": timezone.localdate()}
+    refusals = guard_check("mes.part.advance", **context)
     if refusals:
-        raise Blocked(" ".join(refusals), fields={"guards": refusals})
+        raise Blocked(refusals)
+    # A part measured out of specification is quarantined, unless an approved override (a waiver of
+    # "out_of_spec" for that part) accepts it: it then advances, and its log row says under what.
+    out_of_spec = [Refusal(f"Out of specification at '{step.name}': "
+                           f"{', '.join(r.definition.label for r in readings if not r.in_spec)}.",
+                           kind="out_of_spec", part_ids=(part.pk,))
+                   for part, readings in zip(parts, per_part, strict=True) if not all(r.in_spec for r in readings)]
+    accepted: dict[int, str] = {}
+    if out_of_spec:
+        standing = waivers_apply("mes.part.out_of_spec", out_of_spec, **context)
+        accepted = {r.part_ids[0]: r.reason for r in out_of_spec if r not in standing}
     following = step.next_step_id
     outcome: dict[str, list[Part]] = {"advanced": [], "completed": [], "quarantined": []}
     moves = []  # (action, to step id, to status, reason) of each part
     for part, readings in zip(parts, per_part, strict=True):
-        if not all(r.in_spec for r in readings):
+        if not all(r.in_spec for r in readings) and part.pk not in accepted:
             bad = ", ".join(r.definition.label for r in readings if not r.in_spec)
             kind, move = "quarantined", (TransitionAction.QUARANTINE, step.pk, PartStatus.QUARANTINED,
                                          f"Out of specification at '{step.name}': {bad}.")
@@ -200,7 +222,8 @@ def _advance(*, parts: list[Part], step: Step, measurements: list[Any], equipmen
     log_of = _insert(StepTransitionLog, {
         "part": [p.pk for p in parts], "action": [m[0] for m in moves], "to_step": [m[1] for m in moves],
         "from_status": [p.status for p in parts], "to_status": [m[2] for m in moves],
-        "note": [note or m[3] for m in moves],
+        "note": [note or m[3] or (f"{accepted[p.pk]} Accepted under override." if p.pk in accepted else "")
+                 for p, m in zip(parts, moves, strict=True)],
     }, from_step=step.pk, operator=operator_id, transition_time=now, now=now)
     rows = [(part.pk, log_of[part.pk], r) for part, readings in zip(parts, per_part, strict=True) for r in readings]
     if rows:
@@ -234,6 +257,7 @@ def _advance(*, parts: list[Part], step: Step, measurements: list[Any], equipmen
     if order_ids:
         Order.objects.filter(pk__in=order_ids, status=OrderStatus.RELEASED).update(
             status=OrderStatus.IN_PROGRESS, version=F("version") + 1, updated_at=now)
+    run_recorders("mes.part.advance", **context, moves=moves, transitions=log_of, readings=per_part, now=now)
     events = {PartStatus.QUARANTINED: PartQuarantined, PartStatus.COMPLETED: PartCompleted}
     publish_many([_event(events.get(to_status, PartAdvanced), part, step.pk, to_step_id, to_status)
                   for part, (_, to_step_id, to_status, _) in zip(parts, moves, strict=True)])
@@ -353,9 +377,9 @@ def _simple(part: Part, *, action: str, to_status: str, reason: str | None, even
         if action == TransitionAction.HOLD:
             held_from_status, held_from_reason = locked.status, locked.status_reason
         elif action == TransitionAction.RELEASE:
-            refusals = guard_refusals("mes.part.release", parts=[locked], operator=current_actor(), reason=reason)
+            refusals = guard_check("mes.part.release", parts=[locked], operator=current_actor(), reason=reason)
             if refusals:
-                raise Blocked(" ".join(refusals), fields={"guards": refusals})
+                raise Blocked(refusals)
             # Back to the status it was held from, and to the reason it had it (a quarantined part stays
             # quarantined for what was out of specification); the release's reason goes to the log.
             to_status = locked.held_from_status or PartStatus.IN_PROCESS
@@ -397,9 +421,9 @@ def part_return(*, part: Part, reason: str | None) -> Part:
 
 
 def _check_release_guards(part: Part, reason: str | None) -> None:
-    refusals = guard_refusals("mes.part.release", parts=[part], operator=current_actor(), reason=reason)
+    refusals = guard_check("mes.part.release", parts=[part], operator=current_actor(), reason=reason)
     if refusals:
-        raise Blocked(" ".join(refusals), fields={"guards": refusals})
+        raise Blocked(refusals)
 
 
 def part_rework_attempts(*, part: Part) -> int:

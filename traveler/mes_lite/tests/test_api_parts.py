@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import connection
 
-from traveler.core.registry import add_guard, registry
+from traveler.core.registry import add_guard, remove_guard
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import ApiClient, make_member
 from traveler.mes_lite.models import EquipmentUsage, Part, StepMeasurement, StepTransitionLog
@@ -407,7 +407,7 @@ def test_two_concurrent_advances_of_one_part_exactly_one_wins(tenant):
             t.join(30)
         assert not any(t.is_alive() for t in threads), "an advance did not finish within 30 s"
     finally:
-        registry.guards["mes.part.advance"].remove(hold_until_the_other_waits)
+        remove_guard("mes.part.advance", hold_until_the_other_waits)
     assert seen_waiting == [True], "the second advance was never seen waiting on the first"
     assert sorted(status for status, _ in results) == [200, 409], results
     won = next(body for status, body in results if status == 200)

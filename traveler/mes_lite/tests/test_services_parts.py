@@ -8,7 +8,7 @@ from django.db import connection
 
 from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.models import History, OutboxEvent
-from traveler.core.registry import add_guard, registry
+from traveler.core.registry import add_guard, remove_guard
 from traveler.core.tenancy import tenant_context
 from traveler.mes_lite.choices import PartStatus
 from traveler.mes_lite.models import Part, StepMeasurement, StepTransitionLog
@@ -141,7 +141,7 @@ def test_other_modules_can_register_guards(tenant, wo):
             with pytest.raises(Blocked, match="Training record missing"):
                 part_advance(part=part, step=step.pk, measurements=good_readings(step))
     finally:
-        registry.guards["mes.part.advance"].remove(no_night_shift)
+        remove_guard("mes.part.advance", no_night_shift)
 
 
 def test_hold_release_and_scrap(tenant, wo):

@@ -4,7 +4,7 @@ import pytest
 
 from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.models import OutboxEvent
-from traveler.core.registry import add_guard, registry
+from traveler.core.registry import add_guard, remove_guard
 from traveler.core.tenancy import tenant_context
 from traveler.mes_lite.choices import EdgeKind, PartStatus, TransitionAction
 from traveler.mes_lite.models import Part, StepEdge, StepTransitionLog
@@ -89,7 +89,7 @@ def test_rework_of_a_held_part_asks_the_release_guards(tenant):
             with pytest.raises(Blocked):
                 part_accept(part=part, reason="x")
     finally:
-        registry.guards["mes.part.release"].remove(guard)
+        remove_guard("mes.part.release", guard)
 
 
 def test_accepting_a_quarantined_part_moves_it_on_as_its_advance_would_have(tenant):

@@ -1,0 +1,34 @@
+from django.db import models
+
+
+class RequirementKind(models.TextChoices):
+    """What a step may require before a part passes it."""
+
+    MEASUREMENT = "measurement", "Measurement recorded"
+    INSPECTION = "inspection", "Inspection sign-off"
+    DOCUMENT = "document", "Work instruction acknowledged"
+    TRAINING = "training", "Training current"
+    EQUIPMENT = "equipment", "Calibrated equipment of a type"
+
+
+class ExecutionOutcome(models.TextChoices):
+    ADVANCED = "advanced", "Advanced"
+    COMPLETED = "completed", "Completed"
+    QUARANTINED = "quarantined", "Quarantined"
+
+
+class BlockKind(models.TextChoices):
+    """Kinds of refusal of an advance (``core.registry.Refusal.kind``) that an override may lift."""
+
+    MISSING_INSPECTION = "missing_inspection", "Missing inspection"
+    OUT_OF_SPEC = "out_of_spec", "Measurement out of specification"
+    FPI_FAILED = "fpi_failed", "First-piece inspection not passed"
+    TRAINING_EXPIRED = "training_expired", "Training missing or expired"
+    CALIBRATION_DUE = "calibration_due", "Calibration due"
+    SAMPLING_REQUIRED = "sampling_required", "Sampling inspection required"
+
+
+# Refusals of the step's own requirements that are not overridable: record the measurement, read the
+# instruction.
+MISSING_MEASUREMENT = "missing_measurement"
+DOCUMENT_UNACKNOWLEDGED = "document_unacknowledged"

@@ -1,0 +1,3 @@
+from traveler.core.registry import declare_menu_section
+
+declare_menu_section("Step control", 25)

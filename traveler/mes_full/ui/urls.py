@@ -1,0 +1,6 @@
+from django.urls import path  # noqa: F401
+
+app_name = "mes_full"
+
+urlpatterns = [
+]

@@ -235,3 +235,34 @@ def answer_spc_signal(event: Delivered) -> None:
                           "url": reverse("qms:capa-detail", args=[capa.pk])})
         if links:
             publish(SpcSignalAnswered(signal_id=p["signal_id"], links=links))
+
+
+# Step control's requests ---------------------------------------------------------------------------
+
+@subscribe("mes_full.nonconformance.requested", durable=True)
+def answer_nonconformance_request(event: Delivered) -> None:
+    """Open the nonconformance step control asks for (a failed inspection, first piece, lot or
+    calibration): one per request source, however often the event is delivered."""
+    from django.db import transaction
+
+    from traveler.core.models import User
+    from traveler.core.queue import once
+    from traveler.core.tenancy import current_tenant, tenant_context
+    from traveler.mes_lite.models import Part, Step
+    from traveler.qms.choices import Severity
+    from traveler.qms.services.nonconformances import GONE, nonconformance_open
+
+    p = event.payload
+    parts = list(Part.objects.filter(pk__in=p.get("part_ids") or []).exclude(status__in=GONE)
+                 .filter(archived_at__isnull=True).order_by("pk"))
+    if not parts:
+        return
+    step = Step.objects.filter(pk=p.get("step_id")).first() if p.get("step_id") else None
+    if step is not None and not any(x.process_id == step.process_id for x in parts):
+        step = None
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    severity = p.get("severity") if p.get("severity") in Severity.values else Severity.MAJOR
+    with tenant_context(current_tenant(), actor=actor), transaction.atomic():
+        if once(f"qms.mes_full_request:{event.tenant_id}:{p['source']}:{p['source_id']}"):
+            nonconformance_open(title=p["title"][:200], severity=severity, parts=parts, step_found=step,
+                                description=p.get("description", ""), reason=f"{p['title']}"[:200])

@@ -20,7 +20,7 @@ from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.eventbus import publish
 from traveler.core.models import Document, DocumentRevision, User
 from traveler.core.models.documents import RevisionState
-from traveler.core.registry import Refusal, registry
+from traveler.core.registry import Refusal, guard_check, registry
 from traveler.core.services.records import record_archive, record_create, record_update
 from traveler.core.services.signatures import password_confirm, signature_write
 from traveler.core.tenancy import audit_reason
@@ -228,3 +228,13 @@ def requirements_guard(*, step, **context: Any) -> list[Refusal]:
             refusals += EVALUATORS[kind](requirements, step=step, **context)
     return refusals
 
+
+
+def part_gates(*, part: Part, operator: User | None) -> tuple[Step | None, list[Refusal]]:
+    """The part's current step and every refusal its advance would meet now, with ``operator`` at the
+    station and no measurements or equipment given yet; no override is consumed."""
+    step = part.current_step
+    if step is None or part.status not in (PartStatus.PENDING, PartStatus.IN_PROCESS):
+        return step, []
+    return step, guard_check("mes.part.advance", waive=False, parts=[part], step=step, equipment=[], measured=[],
+                             operator=operator, today=timezone.localdate())

@@ -14,4 +14,5 @@ class QmsConfig(ModuleConfig):
         "QualityReportOriginEnum": "traveler.qms.choices.ReportOrigin",
         "DefectSeverityEnum": "traveler.qms.choices.Severity",
         "CapaTaskKindEnum": "traveler.qms.choices.TaskKind",
+        "CapaVerificationOutcomeEnum": "traveler.qms.choices.VerificationOutcome",
     }

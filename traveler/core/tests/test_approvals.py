@@ -242,7 +242,8 @@ def test_cancelling_is_recorded_with_a_reason(tenant, people, company, approvabl
 
 def test_sla_escalation_sends_once_per_day(tenant, people, company, approvable_company):
     req = request_for(tenant, company, people, ["a"], sla_days=2)
-    later = timezone.now() + timedelta(days=3)
+    # Midday, so that an hour later is still the same day (the reminders are once per day).
+    later = (timezone.now() + timedelta(days=3)).replace(hour=12, minute=0)
     with tenant_context(tenant):
         assert approvals_escalate(now=later) == 2  # the approver's reminder and the requester's notice
         assert approvals_escalate(now=later + timedelta(hours=1)) == 0

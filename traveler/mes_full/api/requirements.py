@@ -20,6 +20,7 @@ from traveler.core.api.base import (
     RecordWriteViewSet,
 )
 from traveler.core.auth import client_ip
+from traveler.core.errors import InvalidInput
 from traveler.core.models import Document
 from traveler.mes_full.choices import RequirementKind
 from traveler.mes_full.models import DocumentAcknowledgement, StepExecution, StepInspection, StepRequirement
@@ -72,7 +73,8 @@ class InspectionSerializer(RecordSerializer):
 
 
 class InspectionInput(InputSerializer):
-    part = serializers.IntegerField(min_value=1, help_text="The part, at the step it is inspected at.")
+    part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.select_related("current_step"),
+                                              help_text="The part, at the step it is inspected at.")
     passed = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000,
                                  help_text="What was found; required when the part fails.")
@@ -98,8 +100,9 @@ class InspectionViewSet(RecordReadOnlyViewSet):
         ser = InspectionInput(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        part = get_object_or_404(visible(Part.objects.select_related("current_step"), request._request.access),
-                                 pk=d["part"])
+        part = d["part"]
+        if not visible(Part.objects.filter(pk=part.pk), request._request.access).exists():
+            raise InvalidInput("You may not see this part.", fields={"part": ["not visible"]})
         inspection = svc.inspection_record(part=part, passed=d["passed"], user=request.user, password=d["password"],
                                            note=d.get("note", ""), ip=client_ip(request._request))
         return self.out(InspectionSerializer, inspection, code=201)
@@ -134,8 +137,9 @@ class AcknowledgementSerializer(RecordSerializer):
         fields = ["id", "user", "document", "revision", "acknowledged_at", "version", "created_at", "archived_at"]
 
 
-class AcknowledgeInput(InputSerializer):
-    document = serializers.IntegerField(min_value=1, help_text="The work instruction whose released revision you read.")
+class DocumentAcknowledgeInput(InputSerializer):
+    document = serializers.PrimaryKeyRelatedField(queryset=Document.objects.filter(archived_at__isnull=True),
+                                                  help_text="The work instruction whose released revision you read.")
 
 
 @extend_schema(tags=TAGS)
@@ -154,12 +158,13 @@ class AcknowledgementViewSet(RecordReadOnlyViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("revision")
 
-    @extend_schema(request=AcknowledgeInput, responses={201: AcknowledgementSerializer})
+    @extend_schema(request=DocumentAcknowledgeInput, responses={201: AcknowledgementSerializer})
     def create(self, request: Request) -> Response:
-        ser = AcknowledgeInput(data=request.data)
+        ser = DocumentAcknowledgeInput(data=request.data)
         ser.is_valid(raise_exception=True)
-        document = get_object_or_404(visible(Document.objects.all(), request._request.access),
-                                     pk=ser.validated_data["document"])
+        document = ser.validated_data["document"]
+        if not visible(Document.objects.filter(pk=document.pk), request._request.access).exists():
+            raise InvalidInput("You may not see this document.", fields={"document": ["not visible"]})
         return self.out(AcknowledgementSerializer, svc.document_acknowledge(document=document, user=request.user),
                         code=201)
 

@@ -235,3 +235,36 @@ def answer_spc_signal(event: Delivered) -> None:
                           "url": reverse("qms:capa-detail", args=[capa.pk])})
         if links:
             publish(SpcSignalAnswered(signal_id=p["signal_id"], links=links))
+
+
+# Calibration: a failed calibration's suspect parts -------------------------------------------------
+
+@subscribe("mes_full.calibration.suspects_reported", durable=True)
+def answer_calibration_suspects(event: Delivered) -> None:
+    """Open one nonconformance for the parts measured with a gauge that failed its calibration, once
+    however often the event is delivered (the parts are held: containment)."""
+    from django.db import transaction
+
+    from traveler.core.models import User
+    from traveler.core.queue import once
+    from traveler.core.tenancy import current_tenant, tenant_context
+    from traveler.mes_lite.models import Part
+    from traveler.qms.choices import Severity
+    from traveler.qms.services.nonconformances import GONE, nonconformance_open
+
+    p = event.payload
+    parts = list(Part.objects.filter(pk__in=p.get("part_ids") or []).exclude(status__in=GONE)
+                 .filter(archived_at__isnull=True).order_by("pk"))
+    if not parts:
+        return
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    since = f"since its passing calibration of {p['since']}" if p.get("since") else "(it never passed a calibration)"
+    with tenant_context(current_tenant(), actor=actor), transaction.atomic():
+        if not once(f"qms.calibration_suspects.ncr:{event.tenant_id}:{p['calibration_id']}"):
+            return
+        nonconformance_open(
+            title=f"Suspect parts: {p['equipment']} failed its calibration of {p['calibrated_on']}"[:200],
+            severity=Severity.MAJOR, parts=parts,
+            description=(f"{len(parts)} part(s) were measured with {p['equipment']} {since}, which failed its "
+                         f"calibration of {p['calibrated_on']}. Suspect-product report: {p.get('url', '')}"),
+            reason=f"Failed calibration #{p['calibration_id']}")

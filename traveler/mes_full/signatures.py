@@ -14,5 +14,14 @@ from traveler.core.registry import Approvable, declare_approval_template_type, r
 from traveler.mes_full.models import TrainingRecord  # noqa: E402
 
 declare_approval_template_type("training_certificate", "Training certificate")
+
+
+def _training_record_url(obj) -> str:
+    from django.urls import reverse
+
+    return reverse("mes_full:trainingrecord-detail", args=[obj.pk])
+
+
 register_approvable(Approvable(model=TrainingRecord, module="mes_full", permission="mes_full.change_trainingrecord",
-                               template_types=("training_certificate",), detail_target="mes_full.trainingrecord.detail"))
+                               template_types=("training_certificate",), detail_url=_training_record_url,
+                               detail_target="mes_full.trainingrecord.detail"))

@@ -31,7 +31,7 @@ from traveler.core.tenancy import audit_reason, current_actor
 from traveler.mes_full.choices import CalibrationOutcome
 from traveler.mes_full.events import CalibrationSuspectsReported
 from traveler.mes_full.models import CalibrationRecord
-from traveler.mes_lite.choices import CalibrationResult
+from traveler.mes_lite.choices import CalibrationResult, PartStatus
 from traveler.mes_lite.models import Equipment, EquipmentUsage
 from traveler.mes_lite.services.equipment import equipment_calibrate
 
@@ -145,8 +145,11 @@ def calibration_suspects(*, record: CalibrationRecord) -> Suspects:
     rows = list(usages.values("part_id").annotate(
         serial_number=Max("part__serial_number"), work_order=Max("part__work_order__number"),
         status=Max("part__status"), first_used=Min("start_time"), last_used=Max("start_time"),
-        uses=Count("id"), steps=ArrayAgg("step__name", distinct=True, ordering="step__name"))
+        uses=Count("id"), steps=ArrayAgg("step__name", distinct=True, order_by="step__name"))
         .order_by("first_used", "part_id"))
+    labels = dict(PartStatus.choices)
+    for row in rows:
+        row["status_label"] = labels.get(row["status"], row["status"])
     return Suspects(record=record, since=last_pass, until=after, parts=rows)
 
 

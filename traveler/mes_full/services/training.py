@@ -50,7 +50,7 @@ def _type_check(data: dict) -> None:
 def training_type_create(*, data: dict, reason: str | None = None) -> TrainingType:
     _type_check(data)
     if TrainingType.objects.filter(name=(data.get("name") or "").strip()).exists():
-        raise Conflict(f"A training type named '{data['name']}' exists already.", fields={"name": ["duplicate"]})
+        raise InvalidInput(f"A training type named '{data['name']}' exists already.", fields={"name": ["duplicate"]})
     return record_create(TrainingType, data={**data, "name": data["name"].strip()}, reason=reason)
 
 
@@ -62,7 +62,7 @@ def training_type_update(*, trainingtype: TrainingType, version: int | None, dat
     if "name" in data:
         data = {**data, "name": data["name"].strip()}
         if TrainingType.objects.filter(name=data["name"]).exclude(pk=trainingtype.pk).exists():
-            raise Conflict(f"A training type named '{data['name']}' exists already.", fields={"name": ["duplicate"]})
+            raise InvalidInput(f"A training type named '{data['name']}' exists already.", fields={"name": ["duplicate"]})
     return record_update(trainingtype, version=version, data=data, reason=reason)
 
 

@@ -65,6 +65,8 @@ def _training_record(tenant):
 
 @record_factory(CalibrationRecord)
 def _calibration_record(tenant):
+    """A failed calibration after a passed one (so that every action on a record applies to it)."""
     gauge = make_gauge(tenant, calibrated_on=date.today() - timedelta(days=5))
     with tenant_context(tenant):
-        return CalibrationRecord.objects.filter(equipment=gauge).get()
+        return calibration_record(equipment=gauge, calibrated_on=date.today(), result="fail",
+                                  external_lab="Metrology Lab Ltd", note="Out of tolerance by 4 µm")

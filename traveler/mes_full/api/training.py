@@ -149,8 +149,8 @@ class MatrixSerializer(serializers.Serializer):
 
 
 class TrainingMatrixView(APIView):
-    permission_map = {"list": VIEW_RECORDS}
-    action = "list"
+    permission_map = {"retrieve": VIEW_RECORDS}
+    action = "retrieve"  # one document, not a list
 
     @extend_schema(responses=MatrixSerializer, tags=TAGS, operation_id="mes_full_training_matrix")
     def get(self, request: Request) -> Response:

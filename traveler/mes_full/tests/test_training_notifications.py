@@ -62,3 +62,13 @@ def test_a_renewed_record_is_neither_listed_nor_notified(tenant):
 def test_the_daily_job_is_registered():
     spec = registry.jobs["mes_full.training_expiry"]
     assert spec.every_seconds == 24 * 3600 and registry.notification_kinds["mes_full.training.expiring"]
+
+
+def test_the_daily_job_notifies_in_each_tenant(tenant, other_tenant):
+    from traveler.mes_full.jobs import training_expiry
+
+    holder = make_member(tenant, roles=["operator"])
+    record = make_training_record(tenant, user=holder, expires_on=TODAY + timedelta(days=6))
+    training_expiry()
+    training_expiry()
+    assert [k for _, _, k in _notices(tenant, holder)] == [f"mes_full.training:{record.pk}:7d"]

@@ -237,18 +237,18 @@ def answer_spc_signal(event: Delivered) -> None:
             publish(SpcSignalAnswered(signal_id=p["signal_id"], links=links))
 
 
-# Calibration: a failed calibration's suspect parts -------------------------------------------------
+# Step control's requests ---------------------------------------------------------------------------
 
-@subscribe("mes_full.calibration.suspects_reported", durable=True)
-def answer_calibration_suspects(event: Delivered) -> None:
-    """Open one nonconformance for the parts measured with a gauge that failed its calibration, once
-    however often the event is delivered (the parts are held: containment)."""
+@subscribe("mes_full.nonconformance.requested", durable=True)
+def answer_nonconformance_request(event: Delivered) -> None:
+    """Open the nonconformance step control asks for (a failed inspection, first piece, lot or
+    calibration): one per request source, however often the event is delivered."""
     from django.db import transaction
 
     from traveler.core.models import User
     from traveler.core.queue import once
     from traveler.core.tenancy import current_tenant, tenant_context
-    from traveler.mes_lite.models import Part
+    from traveler.mes_lite.models import Part, Step
     from traveler.qms.choices import Severity
     from traveler.qms.services.nonconformances import GONE, nonconformance_open
 
@@ -257,14 +257,12 @@ def answer_calibration_suspects(event: Delivered) -> None:
                  .filter(archived_at__isnull=True).order_by("pk"))
     if not parts:
         return
+    step = Step.objects.filter(pk=p.get("step_id")).first() if p.get("step_id") else None
+    if step is not None and not any(x.process_id == step.process_id for x in parts):
+        step = None
     actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
-    since = f"since its passing calibration of {p['since']}" if p.get("since") else "(it never passed a calibration)"
+    severity = p.get("severity") if p.get("severity") in Severity.values else Severity.MAJOR
     with tenant_context(current_tenant(), actor=actor), transaction.atomic():
-        if not once(f"qms.calibration_suspects.ncr:{event.tenant_id}:{p['calibration_id']}"):
-            return
-        nonconformance_open(
-            title=f"Suspect parts: {p['equipment']} failed its calibration of {p['calibrated_on']}"[:200],
-            severity=Severity.MAJOR, parts=parts,
-            description=(f"{len(parts)} part(s) were measured with {p['equipment']} {since}, which failed its "
-                         f"calibration of {p['calibrated_on']}. Suspect-product report: {p.get('url', '')}"),
-            reason=f"Failed calibration #{p['calibration_id']}")
+        if once(f"qms.mes_full_request:{event.tenant_id}:{p['source']}:{p['source_id']}"):
+            nonconformance_open(title=p["title"][:200], severity=severity, parts=parts, step_found=step,
+                                description=p.get("description", ""), reason=f"{p['title']}"[:200])

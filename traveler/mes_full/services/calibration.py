@@ -7,7 +7,8 @@ performed it; external lab). A calibration recorded through MES Lite's own page 
 record here (``calibration_recorded_by_equipment``, a recorder of ``"mes.equipment.calibrate"``), so no
 calibration status changes without one. A failed calibration makes every part measured with the gauge
 since its last passing calibration suspect (``calibration_suspects``); reporting them publishes
-``mes_full.calibration.suspects_reported``, which Quality answers with one nonconformance.
+``mes_full.nonconformance.requested`` (source ``calibration``), which Quality answers with one
+nonconformance.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from traveler.core.models import Document, User
 from traveler.core.services.records import record_create, record_update
 from traveler.core.tenancy import audit_reason, current_actor
 from traveler.mes_full.choices import CalibrationOutcome
-from traveler.mes_full.events import CalibrationSuspectsReported
+from traveler.mes_full.events import NonconformanceRequested
 from traveler.mes_full.models import CalibrationRecord
 from traveler.mes_lite.choices import CalibrationResult, PartStatus
 from traveler.mes_lite.models import Equipment, EquipmentUsage
@@ -154,8 +155,8 @@ def calibration_suspects(*, record: CalibrationRecord) -> Suspects:
 
 
 def calibration_suspects_report(*, record: CalibrationRecord, reason: str | None = None) -> CalibrationRecord:
-    """Report a failed calibration's suspect parts to Quality (``mes_full.calibration.suspects_reported``:
-    one nonconformance for them), once per calibration."""
+    """Report a failed calibration's suspect parts to Quality (``mes_full.nonconformance.requested``, source
+    ``calibration``: one nonconformance for them), once per calibration."""
     with transaction.atomic(), audit_reason(reason or "suspect parts reported to Quality"):
         locked = CalibrationRecord.objects.select_for_update().get(pk=record.pk)
         if locked.suspects_reported_at is not None:
@@ -168,11 +169,14 @@ def calibration_suspects_report(*, record: CalibrationRecord, reason: str | None
                            "nothing to report.", fields={"parts": ["none"]})
         updated = record_update(locked, version=locked.version, data={"suspects_reported_at": timezone.now()})
         equipment = locked.equipment
-        publish(CalibrationSuspectsReported(
-            calibration_id=locked.pk, equipment_id=equipment.pk, equipment=str(equipment),
-            calibrated_on=locked.calibrated_on.isoformat(),
-            since=suspects.since.isoformat() if suspects.since else None, part_ids=suspects.part_ids,
-            url=reverse("mes_full:calibrationrecord-suspects", args=[locked.pk])))
+        since = (f"since its passing calibration of {suspects.since:%Y-%m-%d}" if suspects.since
+                 else "(it never passed a calibration)")
+        url = reverse("mes_full:calibrationrecord-suspects", args=[locked.pk])
+        publish(NonconformanceRequested(
+            source="calibration", source_id=locked.pk, step_id=None, part_ids=suspects.part_ids,
+            title=f"Suspect parts: {equipment} failed its calibration of {locked.calibrated_on:%Y-%m-%d}"[:200],
+            description=(f"{len(suspects.parts)} part(s) were measured with {equipment} {since}, which failed its "
+                         f"calibration of {locked.calibrated_on:%Y-%m-%d}. Suspect-product report: {url}")))
     return updated
 
 

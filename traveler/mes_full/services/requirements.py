@@ -17,13 +17,15 @@ from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from traveler.core.errors import Conflict, InvalidInput
+from traveler.core.eventbus import publish
 from traveler.core.models import Document, DocumentRevision, User
 from traveler.core.models.documents import RevisionState
-from traveler.core.registry import Refusal
+from traveler.core.registry import Refusal, guard_check, registry
 from traveler.core.services.records import record_archive, record_create, record_update
 from traveler.core.services.signatures import password_confirm, signature_write
 from traveler.core.tenancy import audit_reason
 from traveler.mes_full.choices import DOCUMENT_UNACKNOWLEDGED, MISSING_MEASUREMENT, BlockKind, RequirementKind
+from traveler.mes_full.events import InspectionRecorded, NonconformanceRequested
 from traveler.mes_full.models import DocumentAcknowledgement, StepInspection, StepRequirement
 from traveler.mes_full.models.execution import REQUIREMENT_TARGET
 from traveler.mes_lite.choices import PartStatus
@@ -138,9 +140,22 @@ def inspection_record(*, part: Part, passed: bool, user: User, password: str, no
         inspection = StepInspection.objects.create(part=locked, step_id=locked.current_step_id, passed=passed,
                                                    inspector=user, inspected_at=timezone.now(), note=note)
         signature_write(confirmation=confirmation, record=inspection, meaning="inspected", comment=note)
+        publish(InspectionRecorded(inspection_id=inspection.pk, part_id=locked.pk, step_id=inspection.step_id,
+                                   passed=passed))
         if not passed:
-            part_hold(part=locked, reason=f"Failed inspection at '{locked.current_step.name}': {note}")
+            step = locked.current_step
+            why = f"Failed inspection of {locked.serial_number} at '{step.name}': {note}"
+            if quality_installed():
+                # Quality's nonconformance holds the part (containment) and decides what happens to it.
+                publish(NonconformanceRequested(source="inspection", source_id=inspection.pk, title=why[:200],
+                                                description=why, part_ids=[locked.pk], step_id=step.pk))
+            else:
+                part_hold(part=locked, reason=why)
     return inspection
+
+
+def quality_installed() -> bool:
+    return "qms" in registry.modules
 
 
 def document_acknowledge(*, document: Document, user: User) -> DocumentAcknowledgement:
@@ -213,3 +228,13 @@ def requirements_guard(*, step, **context: Any) -> list[Refusal]:
             refusals += EVALUATORS[kind](requirements, step=step, **context)
     return refusals
 
+
+
+def part_gates(*, part: Part, operator: User | None) -> tuple[Step | None, list[Refusal]]:
+    """The part's current step and every refusal its advance would meet now, with ``operator`` at the
+    station and no measurements or equipment given yet; no override is consumed."""
+    step = part.current_step
+    if step is None or part.status not in (PartStatus.PENDING, PartStatus.IN_PROCESS):
+        return step, []
+    return step, guard_check("mes.part.advance", waive=False, parts=[part], step=step, equipment=[], measured=[],
+                             operator=operator, today=timezone.localdate())

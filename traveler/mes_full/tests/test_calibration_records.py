@@ -148,8 +148,14 @@ def test_the_schedule_lists_equipment_by_due_date_overdue_first(tenant, qa):
 
 
 def test_quality_opens_one_nonconformance_for_the_suspect_parts_exactly_once(tenant, qa):
-    from traveler.qms.handlers import answer_calibration_suspects
-    from traveler.qms.models import NonconformancePart, QuarantineDisposition
+    # Step control and Quality never import each other: Quality is reached through the registry.
+    from django.apps import apps
+
+    from traveler.core.registry import registry
+
+    QuarantineDisposition = apps.get_model("qms", "QuarantineDisposition")  # noqa: N806
+    NonconformancePart = apps.get_model("qms", "NonconformancePart")  # noqa: N806
+    [answer] = [h for h in registry.handlers_for("mes_full.nonconformance.requested") if h.module == "qms"]
 
     gauge = make_gauge(tenant, calibrated_on=TODAY - timedelta(days=10))
     wo = make_work_order(tenant, quantity=3)
@@ -163,9 +169,9 @@ def test_quality_opens_one_nonconformance_for_the_suspect_parts_exactly_once(ten
         with pytest.raises(Conflict):
             calibration_suspects_report(record=failed)
         run_pending()
-        row = OutboxEvent.objects.get(name="mes_full.calibration.suspects_reported",
-                                      payload__calibration_id=failed.pk)
-        answer_calibration_suspects(Delivered(row.pk, row.name, row.payload, row.tenant_id, row.actor_id))
+        row = OutboxEvent.objects.get(name="mes_full.nonconformance.requested", payload__source="calibration",
+                                      payload__source_id=failed.pk)
+        answer.func(Delivered(row.pk, row.name, row.payload, row.tenant_id, row.actor_id))  # delivered again
         [ncr] = QuarantineDisposition.objects.filter(title__contains=str(gauge))
         held = sorted(NonconformancePart.objects.filter(nonconformance=ncr).values_list("part_id", flat=True))
         statuses = set(Part.objects.filter(pk__in=held).values_list("status", flat=True))

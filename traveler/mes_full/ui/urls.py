@@ -1,8 +1,9 @@
-from django.urls import path  # noqa: F401
+from traveler.mes_full.ui import requirements
 
 app_name = "mes_full"
 
 urlpatterns = [
+    *requirements.urlpatterns,
 ]
 
 # Training and calibration

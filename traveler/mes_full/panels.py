@@ -1,0 +1,51 @@
+"""Step control's panels on the traveler's pages: what a step requires (on its process page, with
+add and archive), and a part's visits and inspections (on its page, with "Inspect" for inspectors)."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from traveler.core.registry import Panel, add_panel
+from traveler.mes_full.choices import RequirementKind
+from traveler.mes_full.models import StepExecution, StepInspection
+from traveler.mes_full.services.requirements import requirements_of
+
+VISITS_SHOWN = 20
+
+
+def _step_requirements(request, step) -> str:
+    from traveler.mes_full.models import TrainingType
+    from traveler.mes_lite.models import EquipmentType, MeasurementDefinition
+
+    can_change = request.access.has("mes_full.change_steprequirement")
+    context = {"step": step, "requirements": requirements_of(step), "can_change": can_change,
+               "next": request.get_full_path()}
+    if can_change:
+        from traveler.core.models import Document
+
+        context.update({
+            "kinds": RequirementKind.choices,
+            "definitions": MeasurementDefinition.objects.filter(step=step, archived_at__isnull=True).order_by("sequence"),
+            "documents": Document.objects.filter(archived_at__isnull=True).order_by("number")[:200],
+            "training_types": TrainingType.objects.filter(archived_at__isnull=True).order_by("name"),
+            "equipment_types": EquipmentType.objects.filter(archived_at__isnull=True).order_by("name"),
+        })
+    return render_to_string("mes_full/panels/step_requirements.html", context, request=request)
+
+
+def _part_visits(request, part) -> str:
+    visits = list(StepExecution.objects.filter(part=part).select_related("step", "operator")
+                  .order_by("-finished_at", "-pk")[:VISITS_SHOWN])
+    inspections = list(StepInspection.objects.filter(part=part).select_related("step", "inspector")
+                       .order_by("-inspected_at", "-pk")[:VISITS_SHOWN])
+    inspect_url = (f"{reverse('mes_full:inspect')}?part={part.pk}"
+                   if request.access.has("mes_full.inspect_part") and part.current_step_id else None)
+    return render_to_string("mes_full/panels/part_visits.html", {
+        "visits": visits, "inspections": inspections, "inspect_url": inspect_url}, request=request)
+
+
+add_panel(Panel("mes_full", "mes_lite.step.detail", "Requirements", _step_requirements,
+                permission="mes_full.view_steprequirement", order=30))
+add_panel(Panel("mes_full", "mes_lite.part.detail", "Visits and inspections", _part_visits,
+                permission="mes_full.view_steprequirement", order=30))

@@ -108,3 +108,13 @@ def test_the_pages(tenant, failed):
     operator = signed_in(make_member(tenant, roles=["operator"]), tenant)
     assert operator.get("/mes-full/calibration/records/new/").status_code == 403
     assert operator.post(f"/mes-full/calibration/records/{failed['record'].pk}/suspects/").status_code == 403
+
+
+def test_the_equipment_page_shows_its_calibration_records(tenant, failed):
+    qa = signed_in(make_member(tenant, roles=["qa_manager"]), tenant)
+    r = qa.get(f"/mes/equipment/{failed['gauge'].pk}/")
+    assert r.status_code == 200
+    [panel] = [p for p in r.context["panels"] if p["title"] == "Calibration records"]
+    assert panel["html"].count("<tr>") == 3  # header, the failed calibration, the passed one
+    assert f"/mes-full/calibration/records/{failed['record'].pk}/suspects/" in panel["html"]
+    assert "Record a calibration" in panel["html"]

@@ -168,11 +168,11 @@ def training_approval_decided(*, record_id: Any, approved: bool, reason: str) ->
 # What counts -------------------------------------------------------------------------------------
 
 def _candidates(user_ids, type_ids):
-    """Active, unarchived records of these people and types, latest expiry first (no expiry first)."""
+    """Unarchived records of these people and types that are active or awaiting approval, latest first."""
     return (TrainingRecord.objects.filter(user_id__in=user_ids, training_type_id__in=type_ids,
                                           archived_at__isnull=True)
             .exclude(status=TrainingStatus.REJECTED)
-            .order_by("user_id", "training_type_id", "-status", "-expires_on", "-completed_on", "-pk"))
+            .order_by("user_id", "training_type_id", "-completed_on", "-pk"))
 
 
 @dataclass(frozen=True)
@@ -211,11 +211,6 @@ def training_standings(*, user_ids: list[int], type_ids: list[int], today: date 
     for r in _candidates(user_ids, type_ids):
         grouped.setdefault((r.user_id, r.training_type_id), []).append(r)
     return {(u, t): _standing(grouped.get((u, t), []), today, within) for u in user_ids for t in type_ids}
-
-
-def training_current(*, user: User, training_type: TrainingType, today: date | None = None) -> bool:
-    standing = training_standings(user_ids=[user.pk], type_ids=[training_type.pk], today=today)
-    return standing[(user.pk, training_type.pk)].state in (TrainingState.CURRENT, TrainingState.EXPIRING)
 
 
 # The gate ------------------------------------------------------------------------------------------

@@ -16,4 +16,5 @@ class MesFullConfig(ModuleConfig):
         "RequirementKindEnum": "traveler.mes_full.choices.RequirementKind",
         "ExecutionOutcomeEnum": "traveler.mes_full.choices.ExecutionOutcome",
         "BlockKindEnum": "traveler.mes_full.choices.BlockKind",
+        "CalibrationOutcomeEnum": "traveler.mes_full.choices.CalibrationOutcome",  # training and calibration
     }

@@ -32,3 +32,31 @@ class BlockKind(models.TextChoices):
 # instruction.
 MISSING_MEASUREMENT = "missing_measurement"
 DOCUMENT_UNACKNOWLEDGED = "document_unacknowledged"
+
+
+# Training and calibration ------------------------------------------------------------------------
+
+class TrainingStatus(models.TextChoices):
+    """Where a training record stands; only an active record can be current (its dates decide)."""
+
+    PENDING_APPROVAL = "pending_approval", "Awaiting approval"
+    ACTIVE = "active", "Active"
+    REJECTED = "rejected", "Rejected"
+
+
+class CalibrationOutcome(models.TextChoices):
+    """The result of one calibration. *Adjusted*: the gauge was out and was adjusted back into
+    tolerance; it passes, with what was adjusted (the parts it measured before may still be suspect)."""
+
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    ADJUSTED = "adjusted", "Adjusted (pass after adjustment)"
+
+
+# What the training matrix shows for a person and a training type.
+class TrainingState(models.TextChoices):
+    CURRENT = "current", "Current"
+    EXPIRING = "expiring", "Expiring soon"
+    EXPIRED = "expired", "Expired"
+    PENDING = "pending", "Awaiting approval"
+    MISSING = "missing", "Missing"

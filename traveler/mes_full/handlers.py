@@ -18,3 +18,44 @@ def _executions(**context):
 
 add_guard("mes.part.advance", _requirements_guard)
 add_recorder("mes.part.advance", _executions)
+
+
+# Training and calibration --------------------------------------------------------------------------
+# The training evaluator registers itself with the requirements guard when its module is imported; a
+# calibration recorded through MES Lite becomes a calibration record; the outcome of a training
+# certificate's approval decides whether the record counts.
+
+import traveler.mes_full.services.training  # noqa: E402,F401  (registers the training evaluator)
+from traveler.core.eventbus import Delivered, subscribe  # noqa: E402
+
+TRAINING_RECORD = "mes_full.trainingrecord"
+
+
+def _calibration_records(**context):
+    from traveler.mes_full.services.calibration import calibration_recorded_by_equipment
+
+    calibration_recorded_by_equipment(**context)
+
+
+add_recorder("mes.equipment.calibrate", _calibration_records)
+
+
+@subscribe("core.approval.approved", durable=True)
+@subscribe("core.approval.rejected", durable=True)
+@subscribe("core.approval.cancelled", durable=True)
+def decide_training_certificate(event: Delivered) -> None:
+    """An approved training certificate counts from now on; a rejected or cancelled one never will."""
+    from traveler.core.models import User
+    from traveler.core.tenancy import current_tenant, tenant_context
+    from traveler.mes_full.services.training import CERTIFICATE_TEMPLATE, training_approval_decided
+
+    p = event.payload
+    if p.get("record_type") != TRAINING_RECORD or p.get("template_type") != CERTIFICATE_TEMPLATE:
+        return
+    approved = event.name == "core.approval.approved"
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    with tenant_context(current_tenant(), actor=actor):
+        training_approval_decided(
+            record_id=p["record_id"], approved=approved,
+            reason=f"Approval request #{p['request_id']} {event.name.rsplit('.', 1)[-1]}"
+                   + (f": {p['reason']}" if p.get("reason") else ""))

@@ -4,3 +4,9 @@ declare_menu_section("Step control", 25)
 
 add_menu_item(MenuItem("mes_full", "Inspect a part", "mes_full:inspect", "mes_full.inspect_part", "Step control", 10,
                        "check"))
+
+# Training and calibration
+add_menu_item(MenuItem("mes_full", "Training matrix", "mes_full:training-matrix", "mes_full.view_trainingrecord",
+                       "Step control", 60, "users"))
+add_menu_item(MenuItem("mes_full", "Calibration schedule", "mes_full:calibration-schedule",
+                       "mes_full.view_calibrationrecord", "Step control", 70, "check"))

@@ -49,3 +49,25 @@ add_panel(Panel("mes_full", "mes_lite.step.detail", "Requirements", _step_requir
                 permission="mes_full.view_steprequirement", order=30))
 add_panel(Panel("mes_full", "mes_lite.part.detail", "Visits and inspections", _part_visits,
                 permission="mes_full.view_steprequirement", order=30))
+
+
+# Training and calibration: a gauge's calibration records on its page.
+
+CALIBRATIONS_SHOWN = 10
+
+
+def _equipment_calibrations(request, equipment) -> str:
+    from traveler.mes_full.models import CalibrationRecord
+
+    records = list(CalibrationRecord.objects.filter(equipment=equipment, archived_at__isnull=True)
+                   .select_related("performed_by").order_by("-calibrated_on", "-pk")[:CALIBRATIONS_SHOWN])
+    can_record = request.access.has("mes_full.record_calibration") and equipment.archived_at is None
+    return render_to_string("mes_full/calibration/_equipment_panel.html", {
+        "records": records, "shown": CALIBRATIONS_SHOWN,
+        "all_url": f"{reverse('mes_full:calibrationrecord-list')}?equipment={equipment.pk}",
+        "record_url": f"{reverse('mes_full:calibrationrecord-create')}?equipment={equipment.pk}" if can_record else None,
+    }, request=request)
+
+
+add_panel(Panel("mes_full", "mes_lite.equipment.detail", "Calibration records", _equipment_calibrations,
+                permission="mes_full.view_calibrationrecord", order=40))

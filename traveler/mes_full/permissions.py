@@ -21,3 +21,15 @@ declare_permissions(
     ("mes_full.view_trainingtype", "View training types", READ_ALL),
     ("mes_full.change_trainingtype", "Change training types", (*ADMINS, PRODUCTION_MANAGER, QA_MANAGER)),
 )
+
+# Training and calibration
+declare_permissions(
+    "mes_full",
+    ("mes_full.view_trainingrecord", "View training records, the training matrix and expiring training", READ_ALL),
+    ("mes_full.change_trainingrecord", "Record, correct and withdraw training records (and be told of expiring ones)",
+     (*ADMINS, PRODUCTION_MANAGER, QA_MANAGER)),
+    ("mes_full.view_calibrationrecord", "View calibration records, the calibration schedule and suspect parts",
+     READ_ALL),
+    ("mes_full.record_calibration", "Record calibrations and report suspect parts",
+     (*ADMINS, QA_MANAGER, QA_INSPECTOR)),
+)

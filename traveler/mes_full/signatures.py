@@ -7,3 +7,21 @@ declare_signature_meaning("inspected", "Inspected")
 
 register_signable(Signable(model=StepInspection, module="mes_full", permission="mes_full.inspect_part",
                            meanings=("inspected",), generic_signing=False))
+
+# Training: a training certificate may go through an approval (template type training_certificate);
+# the record counts once approved.
+from traveler.core.registry import Approvable, declare_approval_template_type, register_approvable  # noqa: E402
+from traveler.mes_full.models import TrainingRecord  # noqa: E402
+
+declare_approval_template_type("training_certificate", "Training certificate")
+
+
+def _training_record_url(obj) -> str:
+    from django.urls import reverse
+
+    return reverse("mes_full:trainingrecord-detail", args=[obj.pk])
+
+
+register_approvable(Approvable(model=TrainingRecord, module="mes_full", permission="mes_full.change_trainingrecord",
+                               template_types=("training_certificate",), detail_url=_training_record_url,
+                               detail_target="mes_full.trainingrecord.detail"))

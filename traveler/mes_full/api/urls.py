@@ -13,3 +13,19 @@ urlpatterns = [
     path("parts/<int:part>/gates/", req.PartGatesView.as_view(), name="part-gates"),
     *router.urls,
 ]
+
+# Training and calibration
+from traveler.mes_full.api import calibration as _calibration  # noqa: E402
+from traveler.mes_full.api import training as _training  # noqa: E402
+
+# A router of its own: the shared router's URLs are computed (and cached) above, before this block.
+_training_router = SimpleRouter()
+_training_router.register("training/types", _training.TrainingTypeViewSet, basename="mes-full-training-type")
+_training_router.register("training/records", _training.TrainingRecordViewSet, basename="mes-full-training-record")
+_training_router.register("calibration/records", _calibration.CalibrationRecordViewSet,
+                          basename="mes-full-calibration-record")
+urlpatterns += [
+    path("training/matrix/", _training.TrainingMatrixView.as_view(), name="training-matrix"),
+    path("calibration/schedule/", _calibration.CalibrationScheduleView.as_view(), name="calibration-schedule"),
+    *_training_router.urls,
+]

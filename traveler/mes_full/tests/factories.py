@@ -45,3 +45,7 @@ def _acknowledgement(tenant):
     operator = make_member(tenant, roles=["operator"])
     with tenant_context(tenant, actor=operator):
         return document_acknowledge(document=doc, user=operator)
+
+
+# Training and calibration
+from traveler.mes_full.tests.factories_training import *  # noqa: E402,F401,F403

@@ -5,3 +5,9 @@ app_name = "mes_full"
 urlpatterns = [
     *requirements.urlpatterns,
 ]
+
+# Training and calibration
+from traveler.mes_full.ui import calibration as _calibration  # noqa: E402
+from traveler.mes_full.ui import training as _training  # noqa: E402
+
+urlpatterns += [*_training.urlpatterns, *_calibration.urlpatterns]

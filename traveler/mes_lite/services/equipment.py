@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from traveler.core.errors import InvalidInput
+from traveler.core.registry import run_recorders
 from traveler.core.services.records import record_create, record_update
 from traveler.mes_lite.choices import CalibrationResult
 from traveler.mes_lite.models import Equipment, EquipmentType
@@ -50,7 +52,17 @@ def equipment_calibrate(*, equipment: Equipment, version: int | None, calibrated
     if equipment.last_calibration and calibrated_on < equipment.last_calibration:
         raise InvalidInput(f"{equipment} was last calibrated on {equipment.last_calibration:%Y-%m-%d}: a calibration "
                            "cannot be recorded before it.", fields={"calibrated_on": ["before the last calibration"]})
-    return record_update(equipment, version=version, data=data, reason=reason or "calibrated")
+    with transaction.atomic():
+        equipment = record_update(equipment, version=version, data=data, reason=reason or "calibrated")
+        _calibration_recorded(equipment)
+    return equipment
+
+
+def _calibration_recorded(equipment: Equipment) -> None:
+    """Let modules that keep calibrations as records of their own write them (step control's calibration
+    records), in this transaction: recorders of ``"mes.equipment.calibrate"`` get ``equipment`` with its new
+    calibration fields."""
+    run_recorders("mes.equipment.calibrate", equipment=equipment)
 
 
 def equipment_create(*, data: dict, reason: str | None = None) -> Equipment:
@@ -72,7 +84,11 @@ def equipment_create(*, data: dict, reason: str | None = None) -> Equipment:
     elif isinstance(etype, EquipmentType):
         data.update(_calibration(etype, calibrated_on=calibrated_on, result=result or CalibrationResult.PASS,
                                  certificate=certificate))
-    return record_create(Equipment, data=data, reason=reason)
+    with transaction.atomic():
+        equipment = record_create(Equipment, data=data, reason=reason)
+        if equipment.last_calibration:
+            _calibration_recorded(equipment)
+    return equipment
 
 
 def equipment_update(*, equipment: Equipment, version: int | None, data: dict, reason: str | None = None) -> Equipment:

@@ -21,3 +21,15 @@ declare_permissions(
     ("mes_full.view_trainingtype", "View training types", READ_ALL),
     ("mes_full.change_trainingtype", "Change training types", (*ADMINS, PRODUCTION_MANAGER, QA_MANAGER)),
 )
+
+# Lot acceptance (Z1.4) and rollbacks.
+declare_permissions(
+    "mes_full",
+    ("mes_full.view_lotinspection", "View lot inspections and Z1.4 switching states", READ_ALL),
+    ("mes_full.inspect_lot", "Open lot inspections and record what their samples showed", (QA_MANAGER, QA_INSPECTOR)),
+    ("mes_full.change_z14switchingstate", "Approve reduced inspection, resume a discontinued one",
+     (*ADMINS, QA_MANAGER)),
+    ("mes_full.view_steprollback", "View rollbacks of parts", READ_ALL),
+    ("mes_full.request_steprollback", "Ask to move a part back to an earlier step",
+     (*PLANNERS, QA_MANAGER, QA_INSPECTOR)),
+)

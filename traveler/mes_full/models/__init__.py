@@ -7,3 +7,9 @@ from traveler.mes_full.models.execution import (
 )
 
 __all__ = ["DocumentAcknowledgement", "StepExecution", "StepInspection", "StepRequirement", "TrainingType"]
+
+# Lot acceptance (Z1.4) and rollbacks.
+from traveler.mes_full.models.lots import LotInspection, Z14SwitchingState  # noqa: E402
+from traveler.mes_full.models.rollbacks import StepRollback  # noqa: E402
+
+__all__ += ["LotInspection", "StepRollback", "Z14SwitchingState"]

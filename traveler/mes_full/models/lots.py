@@ -90,7 +90,7 @@ class LotInspection(TenantModel):
     switching_reason = models.CharField(max_length=300, blank=True)
     production_steady = models.BooleanField(default=True)
     note = models.TextField(blank=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     inspected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     inspected_at = models.DateTimeField(null=True, blank=True)

@@ -27,7 +27,8 @@ class StepRollback(TenantModel):
     to_step = models.ForeignKey("mes_lite.Step", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     status = models.CharField(max_length=10, choices=RollbackStatus.choices, default=RollbackStatus.REQUESTED)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
     requested_at = models.DateTimeField()
     approval_request_id = models.BigIntegerField(null=True, blank=True)
     approval_notes = models.TextField(blank=True, help_text="The approval's outcome: who decided, and why.")

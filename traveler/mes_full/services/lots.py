@@ -130,9 +130,12 @@ def switching_state_resume(*, state: Z14SwitchingState, reason: str | None,
         locked = Z14SwitchingState.objects.select_for_update().get(pk=state.pk)
         if version is not None and locked.version != version:
             raise Conflict(f"{locked} changed since you read it.", fields={"version": [f"current {locked.version}"]})
-        machine = _stats_call(z14.Z14Switching.from_dict, dict(locked.state))
-        if machine.severity != Severity.DISCONTINUED:
+        if locked.severity != Severity.DISCONTINUED:
             raise Conflict(f"{locked}: inspection is not discontinued.", fields={"severity": [locked.severity]})
+        # The engine's record of a discontinued state counts 5 lots not accepted, which its own
+        # ``from_dict`` refuses (at most 4); resuming resets every counter, so the machine is rebuilt
+        # from the plan alone.
+        machine = _stats_call(z14.Z14Switching, aql=locked.aql, level=locked.level, severity=Severity.DISCONTINUED)
         outcome = machine.resume()
         return record_update(locked, version=locked.version, reason=reason, data={
             "state": machine.to_dict(), "severity": machine.severity,
@@ -334,9 +337,8 @@ def _hold_lot(lot: LotInspection) -> list[int]:
                  .order_by("pk"))
     for part in parts:
         part_hold(part=part, reason=reason)
-    return [p.pk for p in Part.objects.filter(pk__in=lot.part_ids).exclude(status__in=(PartStatus.SCRAPPED,
-                                                                                       PartStatus.RETURNED))
-            .order_by("pk").values_list("pk", flat=True)]
+    return list(Part.objects.filter(pk__in=lot.part_ids).exclude(status__in=(PartStatus.SCRAPPED, PartStatus.RETURNED))
+                .order_by("pk").values_list("pk", flat=True))
 
 
 def lot_url(lot: LotInspection) -> str:

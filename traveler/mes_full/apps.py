@@ -16,4 +16,6 @@ class MesFullConfig(ModuleConfig):
         "RequirementKindEnum": "traveler.mes_full.choices.RequirementKind",
         "ExecutionOutcomeEnum": "traveler.mes_full.choices.ExecutionOutcome",
         "BlockKindEnum": "traveler.mes_full.choices.BlockKind",
+        # Lot acceptance and rollbacks.
+        "Z14SeverityEnum": "traveler.mes_full.models.lots.Severity",
     }

@@ -104,6 +104,8 @@ def test_the_lot_pages_show_the_sample_to_draw_then_take_the_defects(client, ten
     assert 'data-testid="lot-decision"' in detail and "Rejected" in detail
     with tenant_context(tenant):
         assert set(Part.objects.filter(work_order=wo).values_list("status", flat=True)) == {"on_hold"}
+    lots_page = client.get("/mes-full/lots/").content.decode()
+    assert lot.number in lots_page and "/mes-full/lots/new/" in lots_page
     listing = client.get("/mes-full/lot-switching/").content.decode()
     assert "AQL 1.0" in listing
     state = client.get(f"/mes-full/lot-switching/{lot.switching_state_id}/")
@@ -154,5 +156,6 @@ def test_a_rollback_through_the_api_and_the_traveler_panel(client, tenant, other
     with tenant_context(tenant):
         assert StepRollback.objects.get(pk=rollback["id"]).transition_id is not None
         assert ApprovalRequest.objects.get(pk=rollback["approval_request_id"]).status == "approved"
+    assert f"Rollback #{rollback['id']}" in client.get("/mes-full/rollbacks/").content.decode()
     detail = client.get(f"/mes-full/rollbacks/{rollback['id']}/")
     assert detail.status_code == 200 and b"Superseded measurements (4)" in detail.content

@@ -17,4 +17,6 @@ class MesFullConfig(ModuleConfig):
         "ExecutionOutcomeEnum": "traveler.mes_full.choices.ExecutionOutcome",
         "BlockKindEnum": "traveler.mes_full.choices.BlockKind",
         "CalibrationOutcomeEnum": "traveler.mes_full.choices.CalibrationOutcome",  # training and calibration
+        # Lot acceptance and rollbacks.
+        "Z14SeverityEnum": "traveler.mes_full.models.lots.Severity",
     }

@@ -59,3 +59,64 @@ def decide_training_certificate(event: Delivered) -> None:
             record_id=p["record_id"], approved=approved,
             reason=f"Approval request #{p['request_id']} {event.name.rsplit('.', 1)[-1]}"
                    + (f": {p['reason']}" if p.get("reason") else ""))
+
+
+# Lot acceptance: a work order's lot under inspection (or rejected) at a step keeps its parts there.
+# Rollbacks: the outcome of a rollback's approval moves the part back, or closes the request.
+
+def _lots_guard(**context):
+    from traveler.mes_full.services.lots import lots_guard
+
+    return lots_guard(**context)
+
+
+add_guard("mes.part.advance", _lots_guard, kind="sampling_required")
+
+
+def _rollback_of(event):
+    from traveler.mes_full.models import StepRollback
+    from traveler.mes_full.models.rollbacks import RollbackStatus
+    from traveler.mes_full.services.rollbacks import ROLLBACK_TEMPLATE
+
+    if event.payload.get("record_type") != "mes_full.steprollback" or \
+            event.payload.get("template_type") != ROLLBACK_TEMPLATE:
+        return None
+    rollback = StepRollback.objects.filter(pk=event.payload["record_id"]).first()
+    if rollback is None or rollback.status != RollbackStatus.REQUESTED:
+        return None  # a retried delivery after it acted
+    return rollback
+
+
+def _as_actor(event):
+    from traveler.core.models import User
+    from traveler.core.tenancy import current_tenant, tenant_context
+
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    return tenant_context(current_tenant(), actor=actor)
+
+
+@subscribe("core.approval.approved", durable=True)
+def complete_approved_rollback(event) -> None:
+    """An approved rollback moves the part back (the last approver is the actor)."""
+    from traveler.mes_full.services.rollbacks import rollback_complete
+
+    rollback = _rollback_of(event)
+    if rollback is None:
+        return
+    with _as_actor(event):
+        rollback_complete(rollback=rollback, reason=f"Approved: approval request #{event.payload['request_id']}")
+
+
+@subscribe("core.approval.rejected", durable=True)
+@subscribe("core.approval.cancelled", durable=True)
+def close_rejected_rollback(event) -> None:
+    """A rejected or cancelled approval leaves the part where it is."""
+    from traveler.mes_full.services.rollbacks import rollback_reject
+
+    rollback = _rollback_of(event)
+    if rollback is None:
+        return
+    with _as_actor(event):
+        rollback_reject(rollback=rollback, reason=(f"Approval request #{event.payload['request_id']} "
+                                                   f"{event.name.rsplit('.', 1)[-1]}: "
+                                                   f"{event.payload.get('reason') or ''}").strip())

@@ -71,3 +71,15 @@ def _equipment_calibrations(request, equipment) -> str:
 
 add_panel(Panel("mes_full", "mes_lite.equipment.detail", "Calibration records", _equipment_calibrations,
                 permission="mes_full.view_calibrationrecord", order=40))
+
+# Rollbacks on the part's traveler page.
+
+
+def _rollbacks(request, obj) -> str:
+    from traveler.mes_full.ui.rollbacks import part_rollbacks_panel
+
+    return part_rollbacks_panel(request, obj)
+
+
+add_panel(Panel("mes_full", "mes_lite.part.detail", "Rollbacks", _rollbacks, permission="mes_full.view_steprollback",
+                order=60))

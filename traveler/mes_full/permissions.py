@@ -33,3 +33,15 @@ declare_permissions(
     ("mes_full.record_calibration", "Record calibrations and report suspect parts",
      (*ADMINS, QA_MANAGER, QA_INSPECTOR)),
 )
+
+# Lot acceptance (Z1.4) and rollbacks.
+declare_permissions(
+    "mes_full",
+    ("mes_full.view_lotinspection", "View lot inspections and Z1.4 switching states", READ_ALL),
+    ("mes_full.inspect_lot", "Open lot inspections and record what their samples showed", (QA_MANAGER, QA_INSPECTOR)),
+    ("mes_full.change_z14switchingstate", "Approve reduced inspection, resume a discontinued one",
+     (*ADMINS, QA_MANAGER)),
+    ("mes_full.view_steprollback", "View rollbacks of parts", READ_ALL),
+    ("mes_full.request_steprollback", "Ask to move a part back to an earlier step",
+     (*PLANNERS, QA_MANAGER, QA_INSPECTOR)),
+)

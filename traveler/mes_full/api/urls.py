@@ -9,6 +9,14 @@ router.register("inspections", req.InspectionViewSet, basename="mes-full-inspect
 router.register("executions", req.ExecutionViewSet, basename="mes-full-execution")
 router.register("acknowledgements", req.AcknowledgementViewSet, basename="mes-full-acknowledgement")
 
+# Lot acceptance and rollbacks.
+from traveler.mes_full.api import lots as lots_api  # noqa: E402
+from traveler.mes_full.api import rollbacks as rollbacks_api  # noqa: E402
+
+router.register("lots", lots_api.LotInspectionViewSet, basename="mes-full-lot")
+router.register("lot-switching-states", lots_api.SwitchingStateViewSet, basename="mes-full-lot-switching")
+router.register("rollbacks", rollbacks_api.RollbackViewSet, basename="mes-full-rollback")
+
 urlpatterns = [
     path("parts/<int:part>/gates/", req.PartGatesView.as_view(), name="part-gates"),
     *router.urls,

@@ -13,3 +13,8 @@ from traveler.mes_full.models.calibration import CalibrationRecord  # noqa: E402
 from traveler.mes_full.models.training import TrainingRecord  # noqa: E402
 
 __all__ += ["CalibrationRecord", "TrainingRecord"]
+# Lot acceptance (Z1.4) and rollbacks.
+from traveler.mes_full.models.lots import LotInspection, Z14SwitchingState  # noqa: E402
+from traveler.mes_full.models.rollbacks import StepRollback  # noqa: E402
+
+__all__ += ["LotInspection", "StepRollback", "Z14SwitchingState"]

@@ -48,4 +48,8 @@ def _acknowledgement(tenant):
 
 
 # Training and calibration
+# Lot acceptance and rollbacks.
+from traveler.mes_full.tests import lots_factories  # noqa: E402
 from traveler.mes_full.tests.factories_training import *  # noqa: E402,F401,F403
+
+lots_factories.register(record_factory)

@@ -11,3 +11,8 @@ from traveler.mes_full.ui import calibration as _calibration  # noqa: E402
 from traveler.mes_full.ui import training as _training  # noqa: E402
 
 urlpatterns += [*_training.urlpatterns, *_calibration.urlpatterns]
+# Lot acceptance and rollbacks.
+from traveler.mes_full.ui import lots as lots_ui  # noqa: E402
+from traveler.mes_full.ui import rollbacks as rollbacks_ui  # noqa: E402
+
+urlpatterns += [*lots_ui.urlpatterns, *rollbacks_ui.urlpatterns]

@@ -235,3 +235,33 @@ def answer_spc_signal(event: Delivered) -> None:
                           "url": reverse("qms:capa-detail", args=[capa.pk])})
         if links:
             publish(SpcSignalAnswered(signal_id=p["signal_id"], links=links))
+
+
+# Step control: a failed first piece opens one nonconformance for the part -------------------------
+
+@subscribe("mes_full.fpi.failed", durable=True)
+def answer_fpi_failed(event: Delivered) -> None:
+    """One nonconformance for the first piece that failed, however often the event is delivered."""
+    from django.db import transaction
+
+    from traveler.core.models import User
+    from traveler.core.queue import once
+    from traveler.core.tenancy import current_tenant, tenant_context
+    from traveler.mes_lite.models import Part, Step
+    from traveler.qms.choices import Severity
+    from traveler.qms.services.nonconformances import GONE, nonconformance_open
+
+    p = event.payload
+    part = Part.objects.filter(pk=p.get("part_id")).exclude(status__in=GONE).first()
+    if part is None:
+        return
+    step = Step.objects.filter(pk=p.get("step_id")).first()
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    with tenant_context(current_tenant(), actor=actor), transaction.atomic():
+        if not once(f"qms.fpi_failed.ncr:{event.tenant_id}:{p['fpi_id']}"):
+            return
+        nonconformance_open(
+            title=f"First piece {p['serial_number']} failed at '{p['step_name']}'"[:200], severity=Severity.MAJOR,
+            parts=[part], step_found=step if step and step.process_id == part.process_id else None,
+            description=f"First-piece inspection for {p['scope_label']} failed: {p.get('note') or ''}".strip(),
+            reason=f"First-piece inspection #{p['fpi_id']} failed")

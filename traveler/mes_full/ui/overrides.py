@@ -1,0 +1,2 @@
+def part_panel(request, part):
+    return ""

@@ -1,0 +1,2 @@
+def station_panel(request, part):
+    return ""

@@ -230,12 +230,18 @@ def fpi_designate(*, part: Part, operator: User | None = None, equipment: list[E
 
 def fpi_inspection_record(*, part: Part, passed: bool, user: User, password: str, note: str = "",
                           operator: User | None = None, equipment: list[Equipment] | None = None,
-                          ip: str | None = None) -> FPIRecord:
-    """Record the first piece's inspection (signed by the inspector, ``inspection_record``): the part is
-    designated if its scope has no first piece yet; passed, the scope goes on; failed, the part is held
-    and the scope blocked (``mes_full.fpi.failed``)."""
+                          record: FPIRecord | None = None, ip: str | None = None) -> FPIRecord:
+    """Record the first piece's inspection (signed by the inspector, ``inspection_record``): of
+    ``record``'s first piece, or of ``part``, designated first if its scope (``operator``, ``equipment``,
+    now) has no first piece yet; passed, the scope goes on; failed, the part is held and the scope
+    blocked (``mes_full.fpi.failed``)."""
     with transaction.atomic():
-        record = fpi_designate(part=part, operator=operator or current_actor(), equipment=equipment)
+        if record is not None:
+            record = FPIRecord.objects.select_for_update().get(pk=record.pk)
+            if not record.current or record.part_id != part.pk:
+                raise Conflict("This first-piece record is no longer current: reload.", fields={"fpi": ["not current"]})
+        else:
+            record = fpi_designate(part=part, operator=operator or current_actor(), equipment=equipment)
         if record.fpi_status != FPIStatus.PENDING:
             status = record.get_fpi_status_display().lower()
             raise Conflict(f"The first-piece inspection of {part.serial_number} is {status} already.",

@@ -211,8 +211,9 @@ def overrides_waive(refusals: list[Refusal], *, parts, step, **_) -> list[Refusa
             done = (row.limit == OverrideLimit.ONE_PART or
                     (row.limit == OverrideLimit.PARTS and row.uses >= (row.max_parts or 0)))
             with audit_reason(f"override used for {sum(1 for x, _ in uses if x == o)} part(s)"):
+                # The count is not what the approver signed: the version (and the signature) stay.
                 StepOverride.objects.filter(pk=o).update(
-                    uses=row.uses, version=row.version + 1, updated_at=now,
+                    uses=row.uses, updated_at=now,
                     **({"override_status": OverrideStatus.EXPIRED} if done else {}))
     return standing
 

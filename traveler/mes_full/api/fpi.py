@@ -128,7 +128,7 @@ class FPIRecordViewSet(RecordReadOnlyViewSet):
             part=record.part, record=record, passed=d["passed"], user=request.user, password=d["password"],
             note=d.get("note", ""), ip=client_ip(request._request)))
 
-    @extend_schema(request=ReasonInput, responses=WaiverSerializer)
+    @extend_schema(request=ReasonInput, responses={201: WaiverSerializer})
     @action(detail=True, methods=["post"])
     def waiver(self, request: Request, pk=None) -> Response:
         """Ask for the waiver of a failed first piece: an approval request ("fpi waiver") whose approver

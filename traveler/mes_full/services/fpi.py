@@ -130,8 +130,9 @@ def _waiting(first: Part, step: Step, label: str, parts, inspected: StepInspecti
     return out
 
 
-def fpi_guard(*, parts, step, equipment, operator, **_) -> list[Refusal]:
-    """The guard on ``mes.part.advance`` (see the module docstring)."""
+def fpi_guard(*, parts, step, equipment, operator, preview: bool = False, **_) -> list[Refusal]:
+    """The guard on ``mes.part.advance`` (see the module docstring). ``preview``: only say what blocks
+    (the station's step panel), write nothing."""
     if step is None or not parts:
         return []
     requirement = requirement_of(step)
@@ -144,11 +145,11 @@ def fpi_guard(*, parts, step, equipment, operator, **_) -> list[Refusal]:
         by_order.setdefault(p.work_order_id, []).append(p)
     for wo_id, group in by_order.items():
         key, label = scope_of(requirement, work_order_id=wo_id, operator=operator, equipment=equipment, at=now)
-        refusals += _scope_check(requirement, step, key, label, wo_id, group, operator, now)
+        refusals += _scope_check(requirement, step, key, label, wo_id, group, operator, now, preview)
     return refusals
 
 
-def _scope_check(requirement, step, key, label, wo_id, parts, operator, now) -> list[Refusal]:
+def _scope_check(requirement, step, key, label, wo_id, parts, operator, now, preview=False) -> list[Refusal]:
     record = current_record(step, key)
     if record is not None and record.fpi_status in DONE:
         return []
@@ -159,6 +160,8 @@ def _scope_check(requirement, step, key, label, wo_id, parts, operator, now) -> 
     if inspected is None or not inspected.passed:
         return _waiting(first, step, label, parts, inspected)
     # The first piece passed its inspection: the first-piece inspection passed, and the scope goes on.
+    if preview:
+        return []
     if record is None:
         record = FPIRecord(step=step, scope=requirement.scope, scope_key=key, scope_label=label[:300],
                            work_order_id=wo_id, part=first, designated_at=now, designated_by=operator)

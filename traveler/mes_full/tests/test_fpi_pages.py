@@ -70,3 +70,17 @@ def test_the_api_designates_inspects_and_asks_for_a_waiver(tenant, api):
     assert r.status_code == 201 and r.json()["status"] == "pending"
     listed = api.get("/api/v1/mes-full/fpi/records/", {"fpi_status": "failed"}).json()["results"]
     assert [x["id"] for x in listed] == [record["id"]] and listed[0]["waiver_reason"] == "Gauge itself worn"
+
+
+def test_the_station_panel_writes_nothing(tenant):
+    from traveler.mes_full.services.requirements import inspection_record
+
+    wo, step, parts = fpi_line(tenant, quantity=2)
+    inspector = make_member(tenant, roles=["qa_inspector"])
+    with tenant_context(tenant, actor=inspector):
+        inspection_record(part=parts[0], passed=True, user=inspector, password=PASSWORD)
+    html = signed_in(make_member(tenant, roles=["operator"]), tenant).get(
+        "/mes/station/", {"serial": parts[0].serial_number}).content.decode()
+    assert "No first piece yet" in html and 'data-state="satisfied"' in html  # it would pass
+    with tenant_context(tenant):
+        assert FPIRecord.objects.filter(step=step).count() == 0

@@ -91,7 +91,7 @@ def station_panel(request, part: Part) -> str:
     user = request.user
     equipment = _equipment(request, part)
     refusals = guard_check("mes.part.advance", waive=False, parts=[part], step=step, equipment=equipment,
-                           measured=[], operator=user, today=timezone.localdate())
+                           measured=[], operator=user, today=timezone.localdate(), preview=True)
     rows = _requirement_rows(part, step, refusals, user, equipment)
     if not rows and not refusals:
         return ""

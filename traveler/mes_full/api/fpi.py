@@ -38,7 +38,7 @@ class FPIRecordSerializer(RecordSerializer):
                   "updated_at"]
 
 
-class RequirementInput(InputSerializer):
+class FPIRequirementInput(InputSerializer):
     step = serializers.PrimaryKeyRelatedField(queryset=Step.objects.all())
     scope = serializers.ChoiceField(choices=FPIScope.choices)
     shift_hours = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=23), required=False,
@@ -46,24 +46,24 @@ class RequirementInput(InputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
-class DesignateInput(InputSerializer):
+class FPIDesignateInput(InputSerializer):
     part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
     operator = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True,
                                                   help_text="Whose first piece (per operator scope); default: you.")
     equipment = serializers.PrimaryKeyRelatedField(queryset=Equipment.objects.all(), many=True, required=False)
 
 
-class InspectInput(InputSerializer):
+class FPIInspectInput(InputSerializer):
     passed = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     password = serializers.CharField(style={"input_type": "password"}, help_text="Your password: the inspection is signed.")
 
 
-class ReasonInput(InputSerializer):
+class FPIReasonInput(InputSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class WaiverSerializer(serializers.Serializer):
+class FPIWaiverSerializer(serializers.Serializer):
     approval_request = serializers.IntegerField(source="pk")
     status = serializers.CharField()
 
@@ -86,11 +86,11 @@ class FPIRequirementViewSet(RecordReadOnlyViewSet):
     extra_permissions = {"set": "mes_full.change_fpirequirement"}
     filterset_fields = ["step", "scope"]
 
-    @extend_schema(request=RequirementInput, responses=FPIRequirementSerializer)
+    @extend_schema(request=FPIRequirementInput, responses=FPIRequirementSerializer)
     @action(detail=False, methods=["post"], url_path="set")
     def set(self, request: Request) -> Response:
         """Require a first-piece inspection at a step for a scope (replacing the step's current one)."""
-        d = _input(RequirementInput, request)
+        d = _input(FPIRequirementInput, request)
         return self.out(FPIRequirementSerializer, svc.requirement_set(
             step=d["step"], scope=d["scope"], shift_hours=d.get("shift_hours"), note=d.get("note", "")))
 
@@ -110,38 +110,38 @@ class FPIRecordViewSet(RecordReadOnlyViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("part")
 
-    @extend_schema(request=DesignateInput, responses=FPIRecordSerializer)
+    @extend_schema(request=FPIDesignateInput, responses=FPIRecordSerializer)
     @action(detail=False, methods=["post"])
     def designate(self, request: Request) -> Response:
         """Make a part the first piece of its scope at its step."""
-        d = _input(DesignateInput, request)
+        d = _input(FPIDesignateInput, request)
         return self.out(FPIRecordSerializer, svc.fpi_designate(
             part=d["part"], operator=d.get("operator") or request.user, equipment=d.get("equipment") or []))
 
-    @extend_schema(request=InspectInput, responses=FPIRecordSerializer)
+    @extend_schema(request=FPIInspectInput, responses=FPIRecordSerializer)
     @action(detail=True, methods=["post"])
     def inspect(self, request: Request, pk=None) -> Response:
         """Record the first piece's inspection (signed with your password): passed, its scope goes on."""
         record = self.get_object()
-        d = _input(InspectInput, request)
+        d = _input(FPIInspectInput, request)
         return self.out(FPIRecordSerializer, svc.fpi_inspection_record(
             part=record.part, record=record, passed=d["passed"], user=request.user, password=d["password"],
             note=d.get("note", ""), ip=client_ip(request._request)))
 
-    @extend_schema(request=ReasonInput, responses={201: WaiverSerializer})
+    @extend_schema(request=FPIReasonInput, responses={201: FPIWaiverSerializer})
     @action(detail=True, methods=["post"])
     def waiver(self, request: Request, pk=None) -> Response:
         """Ask for the waiver of a failed first piece: an approval request ("fpi waiver") whose approver
         signs it; once approved, the scope goes on."""
         record = self.get_object()
-        d = _input(ReasonInput, request)
+        d = _input(FPIReasonInput, request)
         req = svc.fpi_waiver_request(record=record, reason=d["reason"], user=request.user)
-        return Response(WaiverSerializer(req).data, status=201)
+        return Response(FPIWaiverSerializer(req).data, status=201)
 
-    @extend_schema(request=ReasonInput, responses=FPIRecordSerializer)
+    @extend_schema(request=FPIReasonInput, responses=FPIRecordSerializer)
     @action(detail=True, methods=["post"])
     def restart(self, request: Request, pk=None) -> Response:
         """Start a failed scope over: the next part to pass the step is its new first piece."""
         record = self.get_object()
-        d = _input(ReasonInput, request)
+        d = _input(FPIReasonInput, request)
         return self.out(FPIRecordSerializer, svc.fpi_restart(record=record, reason=d["reason"]))

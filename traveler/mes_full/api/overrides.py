@@ -32,7 +32,7 @@ class OverrideSerializer(RecordSerializer):
         return svc.is_active(obj)
 
 
-class RequestInput(InputSerializer):
+class OverrideRequestInput(InputSerializer):
     part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
     block_kind = serializers.ChoiceField(choices=BlockKind.choices)
     reason = serializers.CharField(max_length=2000)
@@ -42,13 +42,13 @@ class RequestInput(InputSerializer):
     refusal = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ApproveInput(InputSerializer):
+class OverrideApproveInput(InputSerializer):
     password = serializers.CharField(style={"input_type": "password"}, help_text="Your password: the approval is signed.")
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     version = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
 
 
-class NoteInput(InputSerializer):
+class OverrideNoteInput(InputSerializer):
     note = serializers.CharField(max_length=2000)
 
 
@@ -70,43 +70,43 @@ class OverrideViewSet(RecordReadOnlyViewSet):
     extra_permissions = {"request_override": REQUEST, "approve": APPROVE, "reject": APPROVE, "withdraw": REQUEST}
     filterset_fields = ["part", "step", "block_kind", "override_status", "requested_by", "work_order"]
 
-    @extend_schema(request=RequestInput, responses={201: OverrideSerializer})
+    @extend_schema(request=OverrideRequestInput, responses={201: OverrideSerializer})
     @action(detail=False, methods=["post"], url_path="request")
     def request_override(self, request: Request) -> Response:
         """Request an override of one kind of block for a part at its current step (this part, N parts of
         its work order, or its work order's parts until a time)."""
-        d = _input(RequestInput, request)
+        d = _input(OverrideRequestInput, request)
         o = svc.override_request(part=d["part"], block_kind=d["block_kind"], reason=d["reason"], user=request.user,
                                  limit=d.get("limit") or OverrideLimit.ONE_PART, max_parts=d.get("max_parts"),
                                  expires_at=d.get("expires_at"), refusal=d.get("refusal", ""))
         return self.out(OverrideSerializer, o, code=201)
 
-    @extend_schema(request=ApproveInput, responses=OverrideSerializer)
+    @extend_schema(request=OverrideApproveInput, responses=OverrideSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk=None) -> Response:
         """Approve with your signature (meaning "approved"). The requester cannot approve their own."""
         o = self.get_object()
-        d = _input(ApproveInput, request)
+        d = _input(OverrideApproveInput, request)
         return self.out(OverrideSerializer, svc.override_approve(
             override=o, user=request.user, password=d["password"], note=d.get("note", ""), version=d.get("version"),
             ip=client_ip(request._request)))
 
-    @extend_schema(request=NoteInput, responses=OverrideSerializer)
+    @extend_schema(request=OverrideNoteInput, responses=OverrideSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk=None) -> Response:
         """Refuse a requested override, saying why."""
         o = self.get_object()
-        d = _input(NoteInput, request)
+        d = _input(OverrideNoteInput, request)
         return self.out(OverrideSerializer, svc.override_reject(override=o, user=request.user, note=d["note"]))
 
-    @extend_schema(request=NoteInput, responses=OverrideSerializer)
+    @extend_schema(request=OverrideNoteInput, responses=OverrideSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk=None) -> Response:
         """Withdraw your own request."""
         from traveler.core.errors import Conflict
 
         o = self.get_object()
-        d = _input(NoteInput, request)
+        d = _input(OverrideNoteInput, request)
         if o.requested_by_id != request.user.pk:
             raise Conflict("Only the requester withdraws a request; an approver rejects it.",
                            fields={"requested_by": ["not you"]})

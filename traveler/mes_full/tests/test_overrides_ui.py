@@ -112,3 +112,23 @@ def test_the_requester_cannot_approve_on_the_page(tenant, line):
     assert "You requested this override: another person approves it." in r.content.decode()
     with tenant_context(tenant):
         assert StepOverride.objects.get(pk=o.pk).override_status == OverrideStatus.REQUESTED
+
+
+def test_i_have_read_it_lifts_the_unread_work_instruction(tenant):
+    from traveler.core.tests.factories import make_document, make_revision
+
+    wo = make_work_order(tenant, quantity=1)
+    doc = make_document(tenant, title="Torque sequence")
+    make_revision(tenant, doc, release=True)
+    with tenant_context(tenant):
+        step = route_steps(wo.process)[0]
+        requirement_create(data={"step": step, "kind": RequirementKind.DOCUMENT, "document": doc})
+        part = Part.objects.get(work_order=wo)
+    client = signed_in(make_member(tenant, roles=["operator"]), tenant)
+    html = client.get(STATION, {"serial": part.serial_number}).content.decode()
+    block = html.split('data-block="document_unacknowledged"')[1].split("</li>")[0]
+    assert f"I have read {doc.number}" in block and "Request override" not in block  # not overridable
+    r = client.post(f"/mes-full/station/documents/{doc.pk}/read/", {"next": f"{STATION}?serial={part.serial_number}"})
+    assert r.status_code == 302
+    html = client.get(STATION, {"serial": part.serial_number}).content.decode()
+    assert 'data-block="document_unacknowledged"' not in html and f"Read {doc.number} Torque sequence" in html

@@ -60,3 +60,39 @@ class TrainingState(models.TextChoices):
     EXPIRED = "expired", "Expired"
     PENDING = "pending", "Awaiting approval"
     MISSING = "missing", "Missing"
+
+
+# First-piece inspection and overrides ------------------------------------------------------------
+
+class FPIScope(models.TextChoices):
+    """What one first piece stands for: every scope is within one work order (a new work order is a
+    new set-up), then per shift, per equipment used or per operator."""
+
+    WORK_ORDER = "work_order", "Per work order"
+    SHIFT = "shift", "Per shift"
+    EQUIPMENT = "equipment", "Per equipment"
+    OPERATOR = "operator", "Per operator"
+
+
+class FPIStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    WAIVED = "waived", "Waived"
+
+
+class OverrideStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OverrideLimit(models.TextChoices):
+    """How far an approved override reaches: the part it was requested for, N parts of its work order
+    at the step, or any part of its work order at the step until a time."""
+
+    ONE_PART = "one_part", "This part only"
+    PARTS = "parts", "A number of parts"
+    UNTIL = "until", "Until a time"

@@ -19,3 +19,11 @@ add_menu_item(MenuItem("mes_full", "Z1.4 switching", "mes_full:z14switchingstate
                        "Step control", 41, "sampling"))
 add_menu_item(MenuItem("mes_full", "Rollbacks", "mes_full:steprollback-list", "mes_full.view_steprollback",
                        "Step control", 60, ""))
+
+# First-piece inspection and overrides
+from traveler.core.registry import MenuItem, add_menu_item  # noqa: E402
+
+add_menu_item(MenuItem("mes_full", "First-piece inspections", "mes_full:fpi-board", "mes_full.view_fpirecord",
+                       "Step control", 40, "check"))
+add_menu_item(MenuItem("mes_full", "Overrides", "mes_full:override-inbox", "mes_full.view_stepoverride",
+                       "Step control", 45, "alert"))

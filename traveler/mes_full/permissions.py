@@ -45,3 +45,15 @@ declare_permissions(
     ("mes_full.request_steprollback", "Ask to move a part back to an earlier step",
      (*PLANNERS, QA_MANAGER, QA_INSPECTOR)),
 )
+
+# First-piece inspection and overrides
+declare_permissions(
+    "mes_full",
+    ("mes_full.view_fpirecord", "View first-piece inspections", READ_ALL),
+    ("mes_full.change_fpirequirement", "Change which steps need a first-piece inspection", (*PLANNERS, QA_MANAGER)),
+    ("mes_full.waive_fpi", "Ask for the waiver of a first-piece inspection, start a scope over", (*ADMINS, QA_MANAGER)),
+    ("mes_full.view_stepoverride", "View overrides", READ_ALL),
+    ("mes_full.request_override", "Request an override of a block at a step",
+     (*ADMINS, OPERATOR, PRODUCTION_MANAGER, QA_INSPECTOR, QA_MANAGER)),
+    ("mes_full.approve_override", "Approve overrides (signed; never one's own)", (*ADMINS, QA_MANAGER, PRODUCTION_MANAGER)),
+)

@@ -40,3 +40,25 @@ declare_approval_template_type("step_rollback", "Step rollback")
 register_approvable(Approvable(model=StepRollback, module="mes_full", permission="mes_full.request_steprollback",
                                template_types=("step_rollback",), detail_url=_rollback_url,
                                detail_target="mes_full.steprollback.detail"))
+
+# First-piece inspection and overrides: an override is approved by its approver's signature; a
+# first-piece waiver goes through an approval request ("fpi waiver").
+from traveler.core.registry import (  # noqa: E402
+    Approvable,
+    declare_approval_template_type,
+    register_approvable,
+)
+from traveler.mes_full.models import FPIRecord, StepOverride  # noqa: E402
+
+
+def _fpi_page(record) -> str:
+    from django.urls import reverse
+
+    return reverse("mes_full:fpi-board") + f"#fpi-{record.pk}"
+
+
+declare_approval_template_type("fpi_waiver", "FPI waiver")
+register_signable(Signable(model=StepOverride, module="mes_full", permission="mes_full.approve_override",
+                           meanings=("approved",), generic_signing=False))
+register_approvable(Approvable(model=FPIRecord, module="mes_full", permission="mes_full.waive_fpi",
+                               template_types=("fpi_waiver",), detail_url=_fpi_page))

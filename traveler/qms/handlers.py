@@ -266,37 +266,3 @@ def answer_nonconformance_request(event: Delivered) -> None:
         if once(f"qms.mes_full_request:{event.tenant_id}:{p['source']}:{p['source_id']}"):
             nonconformance_open(title=p["title"][:200], severity=severity, parts=parts, step_found=step,
                                 description=p.get("description", ""), reason=f"{p['title']}"[:200])
-
-
-# Lot acceptance (step control) -----------------------------------------------------------------------
-
-@subscribe("mes_full.lot.rejected", durable=True)
-def answer_rejected_lot(event: Delivered) -> None:
-    """One nonconformance for the parts of a rejected lot, however often the event is delivered (the
-    effect is recorded once per lot, in the transaction that opens it)."""
-    from django.db import transaction
-
-    from traveler.core.models import User
-    from traveler.core.queue import once
-    from traveler.core.tenancy import current_tenant, tenant_context
-    from traveler.mes_lite.models import Part, Step
-    from traveler.qms.choices import Severity
-    from traveler.qms.services.nonconformances import GONE, nonconformance_open
-
-    p = event.payload
-    parts = list(Part.objects.filter(pk__in=p.get("part_ids") or []).exclude(status__in=GONE)
-                 .filter(archived_at__isnull=True).order_by("pk"))
-    if not parts:
-        return  # a received lot without parts in the traveler: its supplier's nonconformance is opened by hand
-    step = Step.objects.filter(pk=p.get("step_id")).first() if p.get("step_id") else None
-    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
-    source = f" from {p['supplier']} (lot {p['supplier_lot_number']})" if p.get("supplier_lot_number") else ""
-    title = f"Lot {p['number']} rejected{source}: {p['defects_found']} nonconforming in a sample of {p['sample_size']}"
-    description = (f"Z1.4 lot acceptance: lot of {p['lot_size']}, sample of {p['sample_size']}, Ac "
-                   f"{p['acceptance_number']}, Re {p['rejection_number']}; {p['defects_found']} nonconforming found. "
-                   f"The lot: {p.get('url', '')}")
-    with tenant_context(current_tenant(), actor=actor), transaction.atomic():
-        if once(f"qms.lot_rejected.ncr:{event.tenant_id}:{p['lot_id']}"):
-            nonconformance_open(title=title[:200], severity=Severity.MAJOR, parts=parts,
-                                step_found=step if step and all(x.process_id == step.process_id for x in parts) else None,
-                                description=description, reason=f"Lot {p['number']} rejected")

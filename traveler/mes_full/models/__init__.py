@@ -18,3 +18,9 @@ from traveler.mes_full.models.lots import LotInspection, Z14SwitchingState  # no
 from traveler.mes_full.models.rollbacks import StepRollback  # noqa: E402
 
 __all__ += ["LotInspection", "StepRollback", "Z14SwitchingState"]
+
+# First-piece inspection and overrides
+from traveler.mes_full.models.fpi import FPIRecord, FPIRequirement  # noqa: E402
+from traveler.mes_full.models.overrides import StepOverride, StepOverrideUse  # noqa: E402
+
+__all__ += ["FPIRecord", "FPIRequirement", "StepOverride", "StepOverrideUse"]

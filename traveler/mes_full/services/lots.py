@@ -32,7 +32,7 @@ from traveler.core.services.numbering import number_next
 from traveler.core.services.records import record_create, record_update
 from traveler.core.tenancy import audit_reason, current_actor, current_tenant
 from traveler.mes_full.choices import BlockKind
-from traveler.mes_full.events import LotAccepted, LotRejected
+from traveler.mes_full.events import LotAccepted, LotRejected, NonconformanceRequested
 from traveler.mes_full.models.lots import LotInspection, LotStatus, Severity, Z14SwitchingState
 from traveler.mes_lite.choices import PartStatus
 from traveler.mes_lite.models import Part, PartType, Step, WorkOrder
@@ -322,6 +322,16 @@ def lot_inspection_record(*, lot: LotInspection, defects_found: Any, user: User,
             sample_size=locked.sample_size, acceptance_number=locked.acceptance_number,
             rejection_number=locked.rejection_number, defects_found=defects_found, part_ids=held,
             url=lot_url(locked)))
+        if held:  # a received lot without parts in the traveler: its supplier's nonconformance is opened by hand
+            source = (f" from {locked.supplier} (lot {locked.supplier_lot_number})" if locked.supplier_lot_number
+                      else "")
+            publish(NonconformanceRequested(
+                source="lot", source_id=locked.pk, part_ids=held, step_id=locked.step_id,
+                title=(f"Lot {locked.number} rejected{source}: {defects_found} nonconforming in a sample of "
+                       f"{locked.sample_size}")[:200],
+                description=(f"Z1.4 lot acceptance: lot of {locked.lot_size}, sample of {locked.sample_size}, Ac "
+                             f"{locked.acceptance_number}, Re {locked.rejection_number}; {defects_found} nonconforming "
+                             f"found. The lot: {lot_url(locked)}")))
     return locked
 
 

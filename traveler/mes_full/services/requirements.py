@@ -121,9 +121,10 @@ def inspections_this_visit(part_ids: list[int], step: Step) -> dict[int, StepIns
 
 
 def inspection_record(*, part: Part, passed: bool, user: User, password: str, note: str = "",
-                      ip: str | None = None) -> StepInspection:
-    """An inspector's signed decision on ``part`` at its current step. A failed inspection puts the part
-    on hold (with Quality installed, its hold reason is where a nonconformance starts)."""
+                      ip: str | None = None, failure: str = "") -> StepInspection:
+    """An inspector's signed decision on ``part`` at its current step. A failed inspection asks Quality
+    for a nonconformance (which holds the part), or, without Quality, holds the part; ``failure`` names
+    what failed in its title ("First piece INJ-0001 failed"; by default "Failed inspection of ...")."""
     if not isinstance(passed, bool):
         raise InvalidInput("Say whether the part passed.", fields={"passed": ["true or false"]})
     note = (note or "").strip()
@@ -144,7 +145,7 @@ def inspection_record(*, part: Part, passed: bool, user: User, password: str, no
                                    passed=passed))
         if not passed:
             step = locked.current_step
-            why = f"Failed inspection of {locked.serial_number} at '{step.name}': {note}"
+            why = f"{failure or f'Failed inspection of {locked.serial_number}'} at '{step.name}': {note}"
             if quality_installed():
                 # Quality's nonconformance holds the part (containment) and decides what happens to it.
                 publish(NonconformanceRequested(source="inspection", source_id=inspection.pk, title=why[:200],

@@ -53,3 +53,6 @@ from traveler.mes_full.tests import lots_factories  # noqa: E402
 from traveler.mes_full.tests.factories_training import *  # noqa: E402,F401,F403
 
 lots_factories.register(record_factory)
+
+# First-piece inspection and overrides.
+from traveler.mes_full.tests.fpi_factories import *  # noqa: E402,F401,F403

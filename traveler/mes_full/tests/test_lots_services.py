@@ -252,8 +252,10 @@ def test_a_rejected_lot_holds_its_parts_and_opens_one_nonconformance(tenant, ins
         assert sorted(link_model.objects.filter(nonconformance=ncr).values_list("part_id", flat=True)) == \
             [p.pk for p in parts]
         # The event delivered again (a retry): still one nonconformance.
-        handler = handler_by_name("traveler.qms.handlers.answer_rejected_lot")
-        delivered = Delivered(event.pk, event.name, event.payload, event.tenant_id, event.actor_id)
+        handler = handler_by_name("traveler.qms.handlers.answer_nonconformance_request")
+        request = OutboxEvent.objects.get(name="mes_full.nonconformance.requested", payload__source="lot",
+                                          payload__source_id=lot.pk)
+        delivered = Delivered(request.pk, request.name, request.payload, request.tenant_id, request.actor_id)
         handler.func(delivered)
         handler.func(delivered)
         assert ncr_model.objects.filter(title__startswith=f"Lot {lot.number} rejected").count() == 1

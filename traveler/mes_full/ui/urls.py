@@ -16,3 +16,10 @@ from traveler.mes_full.ui import lots as lots_ui  # noqa: E402
 from traveler.mes_full.ui import rollbacks as rollbacks_ui  # noqa: E402
 
 urlpatterns += [*lots_ui.urlpatterns, *rollbacks_ui.urlpatterns]
+
+# First-piece inspection, overrides, the station's step panel
+from traveler.mes_full.ui import fpi as _fpi  # noqa: E402
+from traveler.mes_full.ui import overrides as _overrides  # noqa: E402
+from traveler.mes_full.ui import station as _station  # noqa: E402
+
+urlpatterns += [*_fpi.urlpatterns, *_overrides.urlpatterns, *_station.urlpatterns]

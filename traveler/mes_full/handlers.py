@@ -18,3 +18,28 @@ def _executions(**context):
 
 add_guard("mes.part.advance", _requirements_guard)
 add_recorder("mes.part.advance", _executions)
+
+
+# Per-part sampling: decisions as parts arrive at a sampled step (or are created at it), and the guard
+# that keeps a selected part there until it is inspected.
+def _sampling_guard(**context):
+    from traveler.mes_full.services.sampling import sampling_guard
+
+    return sampling_guard(**context)
+
+
+def _sampling_on_advance(**context):
+    from traveler.mes_full.services.sampling import sampling_on_advance
+
+    sampling_on_advance(**context)
+
+
+def _sampling_on_created(**context):
+    from traveler.mes_full.services.sampling import sampling_on_created
+
+    sampling_on_created(**context)
+
+
+add_guard("mes.part.advance", _sampling_guard, kind="sampling_required")
+add_recorder("mes.part.advance", _sampling_on_advance)
+add_recorder("mes.part.created", _sampling_on_created)

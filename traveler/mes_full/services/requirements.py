@@ -26,6 +26,7 @@ from traveler.core.tenancy import audit_reason
 from traveler.mes_full.choices import DOCUMENT_UNACKNOWLEDGED, MISSING_MEASUREMENT, BlockKind, RequirementKind
 from traveler.mes_full.models import DocumentAcknowledgement, StepInspection, StepRequirement
 from traveler.mes_full.models.execution import REQUIREMENT_TARGET
+from traveler.mes_full.services.sampling import sampling_inspection_recorded
 from traveler.mes_lite.choices import PartStatus
 from traveler.mes_lite.models import Part, Step, StepTransitionLog
 from traveler.mes_lite.services.parts import part_hold
@@ -138,6 +139,7 @@ def inspection_record(*, part: Part, passed: bool, user: User, password: str, no
         inspection = StepInspection.objects.create(part=locked, step_id=locked.current_step_id, passed=passed,
                                                    inspector=user, inspected_at=timezone.now(), note=note)
         signature_write(confirmation=confirmation, record=inspection, meaning="inspected", comment=note)
+        sampling_inspection_recorded(inspection=inspection)  # a defect at a sampled step starts its fallback
         if not passed:
             part_hold(part=locked, reason=f"Failed inspection at '{locked.current_step.name}': {note}")
     return inspection

@@ -609,10 +609,26 @@ def trigger_state(ruleset: SamplingRuleSet, work_order: WorkOrder) -> SamplingTr
     return SamplingTriggerState.objects.filter(ruleset=ruleset, work_order=work_order).first()
 
 
-def sampling_replay(*, work_order: WorkOrder) -> tuple[int, list[str]]:
-    """Recompute every logged decision of ``work_order`` from its recorded inputs and its version's
-    rules; answer how many there are and a line for each that differs (and for analytics that do not
-    add up to the log)."""
+@dataclass
+class Replay:
+    """What ``sampling_replay`` found: how many decisions it recomputed, a line for each input or
+    result that differs (by decision id), and analytics that do not add up to the log."""
+
+    count: int
+    differences: dict[int, list[str]]
+    analytics: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences and not self.analytics
+
+    def lines(self) -> list[str]:
+        return [line for lines in self.differences.values() for line in lines] + self.analytics
+
+
+def sampling_replay(*, work_order: WorkOrder) -> Replay:
+    """Recompute every logged decision of ``work_order`` from its recorded inputs (position, quantity,
+    mode) and its version's rules, and compare result, rule, seed, version and position."""
     logs = list(SamplingAuditLog.objects.filter(work_order=work_order).select_related("part", "step")
                 .order_by("pk"))
     rules: dict[tuple[int, str], list[sr.Rule]] = {}
@@ -620,37 +636,41 @@ def sampling_replay(*, work_order: WorkOrder) -> tuple[int, list[str]]:
                    .values_list("pk", "number"))
     for r in SamplingRule.objects.filter(version_id__in=numbers).order_by("version_id", "mode", "position", "pk"):
         rules.setdefault((r.version_id, r.mode), []).append(sr.rule_of(r))
-    problems = []
+    differences: dict[int, list[str]] = {}
     counts: dict[int, list[int]] = {}
     for log in logs:
         where = f"{log.part.serial_number} at '{log.step.name}' (decision {log.pk})"
+        found = []
         mode_rules = rules.get((log.ruleset_version_id, log.mode), [])
         selected, rule = sr.decide(mode_rules, log.position, log.quantity)
         seed = rule.seed if rule is not None and rule.seed is not None else \
             next((r.seed for r in mode_rules if r.kind == SamplingRuleKind.RANDOM), None)
         if log.mode not in SamplingMode.values:
-            problems.append(f"{where}: unknown mode {log.mode!r}")
+            found.append(f"{where}: unknown mode {log.mode!r}")
         if numbers.get(log.ruleset_version_id) != log.revision:
-            problems.append(f"{where}: logged version {log.revision}, its rules are version "
-                            f"{numbers.get(log.ruleset_version_id)}")
+            found.append(f"{where}: logged version {log.revision}, its rules are version "
+                         f"{numbers.get(log.ruleset_version_id)}")
         if log.position != log.part.sequence:
-            problems.append(f"{where}: logged position {log.position}, the part's sequence is {log.part.sequence}")
+            found.append(f"{where}: logged position {log.position}, the part's sequence is {log.part.sequence}")
         if selected != log.selected:
-            problems.append(f"{where}: logged {'selected' if log.selected else 'not selected'}, recomputed "
-                            f"{'selected' if selected else 'not selected'}")
+            found.append(f"{where}: logged {'selected' if log.selected else 'not selected'}, recomputed "
+                         f"{'selected' if selected else 'not selected'}")
         elif (rule.pk if rule else None) != log.rule_id:
-            problems.append(f"{where}: logged rule {log.rule_id}, recomputed rule {rule.pk if rule else None}")
+            found.append(f"{where}: logged rule {log.rule_id}, recomputed rule {rule.pk if rule else None}")
         if seed != log.seed:
-            problems.append(f"{where}: logged seed {log.seed}, the rule's seed is {seed}")
+            found.append(f"{where}: logged seed {log.seed}, the rule's seed is {seed}")
+        if found:
+            differences[log.pk] = found
         c = counts.setdefault(log.ruleset_id, [0, 0])
         c[0] += 1
         c[1] += log.selected
-    for a in SamplingAnalytics.objects.filter(work_order=work_order):
+    analytics = []
+    for a in SamplingAnalytics.objects.filter(work_order=work_order).order_by("pk"):
         total, sampled = counts.get(a.ruleset_id, [0, 0])
         if (a.parts_total, a.parts_sampled) != (total, sampled):
-            problems.append(f"analytics of rule set {a.ruleset_id}: {a.parts_total} parts, {a.parts_sampled} "
-                            f"sampled; the log has {total} and {sampled}")
-    return len(logs), problems
+            analytics.append(f"analytics of rule set {a.ruleset_id}: {a.parts_total} parts, {a.parts_sampled} "
+                             f"sampled; the log has {total} and {sampled}")
+    return Replay(len(logs), differences, analytics)
 
 
 def processes_of(part_type: PartType) -> list[Process]:

@@ -27,7 +27,7 @@ def make_ruleset(tenant, *, process: Process | None = None, step: Step | int | N
             step = route_steps(process)[step - 1]
         return ruleset_create(data={
             "name": name or f"Sampling {next(_n)}", "part_type": process.part_type, "process": process, "step": step,
-            "rules": rules or EVERY_5TH, "fallback_parts": fallback_parts, "fallback_passes": fallback_passes})
+            "rules": EVERY_5TH if rules is None else rules, "fallback_parts": fallback_parts, "fallback_passes": fallback_passes})
 
 
 @record_factory(SamplingRuleSet)

@@ -21,3 +21,10 @@ declare_permissions(
     ("mes_full.view_trainingtype", "View training types", READ_ALL),
     ("mes_full.change_trainingtype", "Change training types", (*ADMINS, PRODUCTION_MANAGER, QA_MANAGER)),
 )
+
+# Per-part sampling.
+declare_permissions(
+    "mes_full",
+    ("mes_full.view_samplingruleset", "View sampling rule sets, their decisions and analytics", READ_ALL),
+    ("mes_full.change_samplingruleset", "Create, change and archive sampling rule sets", (*PLANNERS, QA_MANAGER)),
+)

@@ -238,7 +238,7 @@ def ruleset_update(*, ruleset: SamplingRuleSet, version: int | None, data: dict,
         if not changes:
             return locked
         changes["modified_by"] = current_actor()
-        updated = record_update(locked, version=locked.version if version is None else version, data=changes,
+        updated = record_update(locked, version=version, data=changes,
                                 reason=reason)
         if new_version:
             _version_write(updated, updated.revision, *new_version, reason or "Changed.")

@@ -6,11 +6,11 @@ import itertools
 
 from traveler.core.tenancy import tenant_context
 from traveler.core.tests.factories import record_factory
-from traveler.mes_full.models import SamplingRuleSet
+from traveler.mes_full.models import SamplingAnalytics, SamplingAuditLog, SamplingRuleSet
 from traveler.mes_full.services.sampling import ruleset_create
 from traveler.mes_lite.models import Process, Step
 from traveler.mes_lite.services.routing import route_steps
-from traveler.mes_lite.tests.factories import make_process
+from traveler.mes_lite.tests.factories import make_process, make_work_order
 
 _n = itertools.count(1)
 
@@ -33,3 +33,29 @@ def make_ruleset(tenant, *, process: Process | None = None, step: Step | int | N
 @record_factory(SamplingRuleSet)
 def _ruleset(tenant):
     return make_ruleset(tenant)
+
+
+def make_sampled_work_order(tenant, *, quantity=5, **kw):
+    """A rule set at the first step of a new route and a work order of ``quantity`` parts created there
+    (decided at once)."""
+    rs = make_ruleset(tenant, **kw)
+    return rs, make_work_order(tenant, process=_process_of(tenant, rs), quantity=quantity)
+
+
+def _process_of(tenant, rs):
+    with tenant_context(tenant):
+        return Process.objects.get(pk=rs.process_id)
+
+
+@record_factory(SamplingAuditLog)
+def _decision(tenant):
+    rs, wo = make_sampled_work_order(tenant, quantity=1)
+    with tenant_context(tenant):
+        return SamplingAuditLog.objects.get(work_order=wo)
+
+
+@record_factory(SamplingAnalytics)
+def _analytics(tenant):
+    rs, wo = make_sampled_work_order(tenant, quantity=2)
+    with tenant_context(tenant):
+        return SamplingAnalytics.objects.get(work_order=wo)

@@ -4,7 +4,6 @@ analytics per rule set and work order."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -20,7 +19,6 @@ from traveler.core.api.base import (
     RecordServices,
     RecordWriteViewSet,
 )
-from traveler.core.errors import Conflict
 from traveler.mes_full.choices import SamplingMode, SamplingRuleKind
 from traveler.mes_full.models import SamplingAnalytics, SamplingAuditLog, SamplingRuleSet, SamplingRuleSetVersion
 from traveler.mes_full.services import sampling as svc
@@ -187,12 +185,9 @@ class RuleSetViewSet(RecordWriteViewSet):
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, *args, **kwargs) -> Response:
         """Bring an archived rule set back (refused while another active one samples its scope)."""
-        try:
-            with transaction.atomic():
-                return super().restore(request, *args, **kwargs)
-        except IntegrityError as exc:
-            raise Conflict("Another active rule set samples this scope: archive it first.",
-                           fields={"step": ["one rule set per scope"]}) from exc
+        obj = self.get_object()
+        data = self._change_input(request)
+        return self.out(self.serializer_class, svc.ruleset_restore(ruleset=obj, reason=self._reason(request, data)))
 
     @extend_schema(responses=VersionSerializer(many=True))
     @action(detail=True, methods=["get"])

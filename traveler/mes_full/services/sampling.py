@@ -32,7 +32,7 @@ from django.utils import timezone
 from traveler.core.bulk import insert_rows
 from traveler.core.errors import Conflict, InvalidInput
 from traveler.core.registry import Refusal
-from traveler.core.services.records import record_archive, record_create, record_update
+from traveler.core.services.records import record_archive, record_create, record_restore, record_update
 from traveler.core.tenancy import audit_reason, current_actor, current_tenant
 from traveler.mes_full.choices import BlockKind, SamplingMode, SamplingRuleKind
 from traveler.mes_full.models import (
@@ -248,6 +248,16 @@ def ruleset_update(*, ruleset: SamplingRuleSet, version: int | None, data: dict,
 def ruleset_archive(*, ruleset: SamplingRuleSet, version: int | None = None,
                     reason: str | None = None) -> SamplingRuleSet:
     return record_archive(ruleset, version=version, reason=reason)
+
+
+def ruleset_restore(*, ruleset: SamplingRuleSet, reason: str | None = None) -> SamplingRuleSet:
+    """Bring an archived rule set back, unless another active one samples its scope meanwhile."""
+    try:
+        with transaction.atomic():
+            return record_restore(ruleset, reason=reason)
+    except IntegrityError as exc:
+        raise Conflict("Another active rule set samples this scope: archive it first.",
+                       fields={"step": ["one rule set per scope"]}) from exc
 
 
 def ruleset_versions(ruleset: SamplingRuleSet) -> list[SamplingRuleSetVersion]:

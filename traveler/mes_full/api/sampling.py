@@ -189,8 +189,8 @@ class RuleSetViewSet(RecordWriteViewSet):
         data = self._change_input(request)
         return self.out(self.serializer_class, svc.ruleset_restore(ruleset=obj, reason=self._reason(request, data)))
 
-    @extend_schema(responses=VersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=VersionSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def versions(self, request: Request, pk=None) -> Response:
         """Every version of the rule set, newest first, with its rules and fallback settings."""
         return Response(VersionSerializer(svc.ruleset_versions(self.get_object()), many=True).data)
@@ -202,7 +202,7 @@ class PreviewView(APIView):
     permission_map = {"create": VIEW}
     action = "create"
 
-    @extend_schema(request=PreviewInput, responses=PreviewSerializer, tags=TAGS, operation_id="mes_full_sampling_preview")
+    @extend_schema(request=PreviewInput, responses={200: PreviewSerializer}, tags=TAGS, operation_id="mes_full_sampling_preview")
     def post(self, request: Request) -> Response:
         """The positions the primary and fallback rules select, and the sentence the editor shows ("in a work
         order of 50 parts this selects parts 5, 10, 15, …; after a defect the next 10 parts")."""

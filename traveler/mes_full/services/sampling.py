@@ -383,19 +383,27 @@ ON CONFLICT (ruleset_id, work_order_id) DO UPDATE SET
 
 
 def _locked_states(pairs: set[tuple[int, int]], now: datetime) -> dict[tuple[int, int], SamplingTriggerState]:
-    """The trigger states of (rule set, work order) pairs, made when missing and locked, in two
-    statements; locked in id order, so that two transactions never wait for each other in a circle."""
+    """The trigger states of (rule set, work order) pairs, locked (in id order, so that two
+    transactions never wait for each other in a circle); the missing ones are made first, and locked
+    then: at most three statements."""
     if not pairs:
         return {}
-    ordered = sorted(pairs)
-    with connection.cursor() as cur:
-        cur.execute(_STATE_ENSURE, {"tenant": current_tenant().pk, "now": now, "r": [p[0] for p in ordered],
-                                    "w": [p[1] for p in ordered]})
-    q = Q()
-    for r, w in ordered:
-        q |= Q(ruleset_id=r, work_order_id=w)
-    rows = SamplingTriggerState.objects.select_for_update().filter(q).order_by("pk")
-    return {(s.ruleset_id, s.work_order_id): s for s in rows}
+
+    def lock(some) -> dict[tuple[int, int], SamplingTriggerState]:
+        q = Q()
+        for r, w in some:
+            q |= Q(ruleset_id=r, work_order_id=w)
+        rows = SamplingTriggerState.objects.select_for_update(of=("self",)).filter(q).order_by("pk")
+        return {(s.ruleset_id, s.work_order_id): s for s in rows}
+
+    states = lock(sorted(pairs))
+    missing = sorted(pairs - set(states))
+    if missing:
+        with connection.cursor() as cur:
+            cur.execute(_STATE_ENSURE, {"tenant": current_tenant().pk, "now": now, "r": [p[0] for p in missing],
+                                        "w": [p[1] for p in missing]})
+        states.update(lock(missing))
+    return states
 
 
 def _analytics_add(counts: dict[tuple[int, int], list], now: datetime) -> None:

@@ -16,4 +16,6 @@ class MesFullConfig(ModuleConfig):
         "RequirementKindEnum": "traveler.mes_full.choices.RequirementKind",
         "ExecutionOutcomeEnum": "traveler.mes_full.choices.ExecutionOutcome",
         "BlockKindEnum": "traveler.mes_full.choices.BlockKind",
+        "SamplingRuleKindEnum": "traveler.mes_full.choices.SamplingRuleKind",
+        "SamplingModeEnum": "traveler.mes_full.choices.SamplingMode",
     }

@@ -284,6 +284,7 @@ def ruleset_preview(*, rules: list, quantity: Any, fallback_parts: Any = None, f
 # Which rule set samples where ---------------------------------------------------------------------
 
 Key = tuple[int, int, int]  # (part type, process, step)
+KNOWN = "_sampling_rulesets"  # on an advance's step: the rule sets its guard looked up
 
 
 def rulesets_for(keys: set[Key]) -> dict[Key, SamplingRuleSet]:
@@ -499,11 +500,14 @@ def _decision_of(log: SamplingAuditLog, part: Part, rs: SamplingRuleSet) -> Deci
                     log.triggered_by_id, log.position, log.quantity, log.seed)
 
 
-def decisions_at_arrival(arrivals: list[tuple[Part, int]], *, now: datetime | None = None) -> None:
-    """Decide for parts arriving at steps ((part, step id) pairs): the recorders' work."""
+def decisions_at_arrival(arrivals: list[tuple[Part, int]], *, now: datetime | None = None,
+                         known: tuple[frozenset, dict] | None = None) -> None:
+    """Decide for parts arriving at steps ((part, step id) pairs): the recorders' work. ``known``: the
+    rule sets the guard already looked up for these keys (see ``sampling_guard``)."""
     if not arrivals:
         return
-    applicable = rulesets_for({(p.part_type_id, p.process_id, s) for p, s in arrivals})
+    keys = {(p.part_type_id, p.process_id, s) for p, s in arrivals}
+    applicable = known[1] if known is not None and keys <= known[0] else rulesets_for(keys)
     todo = [(p, s, applicable[(p.part_type_id, p.process_id, s)]) for p, s in arrivals
             if (p.part_type_id, p.process_id, s) in applicable]
     _decide(todo, now or timezone.now())
@@ -511,7 +515,8 @@ def decisions_at_arrival(arrivals: list[tuple[Part, int]], *, now: datetime | No
 
 def sampling_on_advance(*, parts, step, moves, now, **_) -> None:
     """The recorder of ``mes.part.advance``: the parts the advance moves into another step arrive there."""
-    decisions_at_arrival([(p, m[1]) for p, m in zip(parts, moves, strict=True) if m[1] != step.pk], now=now)
+    decisions_at_arrival([(p, m[1]) for p, m in zip(parts, moves, strict=True) if m[1] != step.pk], now=now,
+                         known=getattr(step, KNOWN, None))
 
 
 def sampling_on_created(*, parts, step, **_) -> None:
@@ -541,7 +546,14 @@ def sampling_guard(*, parts, step, **_) -> list[Refusal]:
 
     if step is None or not parts:
         return []
-    applicable = rulesets_for({(p.part_type_id, p.process_id, step.pk) for p in parts})
+    here = {(p.part_type_id, p.process_id, step.pk) for p in parts}
+    # The rule sets of the step the advance leads to are looked up in the same query and kept on this
+    # advance's step object for the recorder (one query for sampling at a step none samples).
+    following = getattr(step, "next_step_id", None)
+    ahead = {(p.part_type_id, p.process_id, following) for p in parts} if following else set()
+    applicable = rulesets_for(here | ahead)
+    step.__dict__[KNOWN] = (frozenset(here | ahead), applicable)
+    applicable = {k: v for k, v in applicable.items() if k in here}
     if not applicable:
         return []
     todo = [(p, step.pk, applicable[(p.part_type_id, p.process_id, step.pk)]) for p in parts

@@ -353,3 +353,30 @@ def test_a_bulk_advance_into_a_sampled_step_adds_a_constant_number_of_statements
         if sampled:
             assert len(logged(tenant, wo)) == n
     assert counts[0] == counts[1], counts
+
+
+def test_sampling_adds_one_query_to_an_advance_at_a_step_nothing_samples(tenant, process):
+    """The guard looks up the rule sets of the step and of the next one in one query; the recorder uses
+    what it found."""
+    from traveler.core.registry import registry
+    from traveler.mes_full import handlers
+
+    make_ruleset(tenant, process=process, step=3)
+    first = steps(tenant, process)[0]
+    wo = make_work_order(tenant, process=process, quantity=2)
+    a, b = parts(tenant, wo)
+    counts = []
+    for part, sampling in ((a, True), (b, False)):
+        guards, recorders = list(registry.guards["mes.part.advance"]), list(registry.recorders["mes.part.advance"])
+        if not sampling:
+            registry.guards["mes.part.advance"] = [g for g in guards if g.guard is not handlers._sampling_guard]
+            registry.recorders["mes.part.advance"] = [r for r in recorders if r is not handlers._sampling_on_advance]
+        try:
+            with tenant_context(tenant):
+                readings = good_readings(first)
+                with CaptureQueriesContext(connection) as q:
+                    part_advance(part=part, step=first.pk, measurements=readings)
+        finally:
+            registry.guards["mes.part.advance"], registry.recorders["mes.part.advance"] = guards, recorders
+        counts.append(len(q))
+    assert counts[0] - counts[1] == 1, counts

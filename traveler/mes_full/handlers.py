@@ -43,3 +43,15 @@ def _sampling_on_created(**context):
 add_guard("mes.part.advance", _sampling_guard, kind="sampling_required")
 add_recorder("mes.part.advance", _sampling_on_advance)
 add_recorder("mes.part.created", _sampling_on_created)
+
+
+# A quality report (Quality module, when installed: its event, by name) is an inspection for sampling.
+from traveler.core.eventbus import Delivered, subscribe  # noqa: E402
+
+
+@subscribe("qms.quality_report.created", durable=True)
+def _sampling_quality_report(event: Delivered) -> None:
+    from traveler.mes_full.services.sampling import sampling_quality_report
+
+    p = event.payload
+    sampling_quality_report(report_id=p["report_id"], part_id=p["part_id"], step_id=p["step_id"], status=p["status"])

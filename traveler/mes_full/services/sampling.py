@@ -599,17 +599,31 @@ def sampling_inspection_recorded(*, inspection: StepInspection) -> None:
     transaction): at a sampled step a failed one is a defect, which counts in the analytics and starts
     the fallback rules for the work order (again from the start, if they were deciding already); a
     passed one while the fallback decides counts towards the passes in a row that end it."""
-    part = inspection.part
+    _inspected(inspection.part, inspection.step_id, inspection.passed)
+
+
+def sampling_quality_report(*, report_id: int, part_id: int, step_id: int, status: str) -> None:
+    """A quality report recorded (Quality's ``qms.quality_report.created``, by name: this module does
+    not import Quality) is an inspection too: a failed one a defect, a passed one a pass. Skipped when
+    the report was recorded as a ``StepInspection`` already (which told sampling itself)."""
+    if status not in ("pass", "fail") or StepInspection.objects.filter(quality_report_id=report_id).exists():
+        return
+    part = Part.objects.filter(pk=part_id).first()
+    if part is not None:
+        with transaction.atomic():
+            _inspected(part, step_id, status == "pass")
+
+
+def _inspected(part: Part, step_id: int, passed: bool) -> None:
     if part.work_order_id is None:
         return
-    rs = rulesets_for({(part.part_type_id, part.process_id, inspection.step_id)}).get(
-        (part.part_type_id, part.process_id, inspection.step_id))
+    rs = rulesets_for({(part.part_type_id, part.process_id, step_id)}).get((part.part_type_id, part.process_id, step_id))
     if rs is None:
         return
     now = timezone.now()
     version = _current_versions({rs.pk}).get(rs.pk)
     state = _locked_states({(rs.pk, part.work_order_id)}, now)[(rs.pk, part.work_order_id)]
-    if not inspection.passed:
+    if not passed:
         if version is not None and version.fallback:
             state.fallback_active, state.parts_remaining = True, version.row.fallback_parts
             state.consecutive_passes, state.triggered_by_id, state.triggered_at = 0, part.pk, now

@@ -380,3 +380,27 @@ def test_sampling_adds_one_query_to_an_advance_at_a_step_nothing_samples(tenant,
             registry.guards["mes.part.advance"], registry.recorders["mes.part.advance"] = guards, recorders
         counts.append(len(q))
     assert counts[0] - counts[1] == 1, counts
+
+
+def test_a_failed_quality_report_is_a_defect(tenant, process):
+    """Quality's ``qms.quality_report.created`` (by name) starts the fallback like a failed inspection."""
+    from traveler.core.eventbus import Delivered
+    from traveler.mes_full.handlers import _sampling_quality_report
+
+    rs = make_ruleset(tenant, process=process, step=1, rules=EVERY_5TH_THEN_ALL, fallback_parts=2)
+    first = steps(tenant, process)[0]
+    wo = make_work_order(tenant, process=process, quantity=10)
+    ps = parts(tenant, wo)
+
+    def report(part, status):
+        _sampling_quality_report(Delivered(id=1, name="qms.quality_report.created", tenant_id=tenant.pk, actor_id=None,
+                                           payload={"report_id": 10**9, "part_id": part.pk, "step_id": first.pk,
+                                                    "status": status, "origin": "manual"}))
+
+    with tenant_context(tenant):
+        report(ps[1], "pending")
+        assert not SamplingTriggerState.objects.get(ruleset=rs, work_order=wo).fallback_active
+        report(ps[1], "fail")
+        state = SamplingTriggerState.objects.get(ruleset=rs, work_order=wo)
+        assert (state.fallback_active, state.parts_remaining, state.triggered_by_id) == (True, 2, ps[1].pk)
+        assert SamplingAnalytics.objects.get(ruleset=rs, work_order=wo).defects_found == 1

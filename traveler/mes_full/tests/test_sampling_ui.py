@@ -98,3 +98,15 @@ def test_readers_do_not_get_the_editor(client, tenant):
     assert client.get(f"{BASE}new/").status_code == 403
     assert client.get(f"{BASE}{rs.pk}/edit/").status_code == 403
     assert "/edit/" not in client.get(f"{BASE}{rs.pk}/").content.decode()
+
+
+def test_a_parts_page_shows_its_sampling_decisions(client, tenant):
+    signed_in(client, tenant, ["qa_inspector"])
+    rs, wo = make_sampled_work_order(tenant, quantity=10)
+    from traveler.mes_lite.models import Part
+
+    with tenant_context(tenant):
+        fifth = Part.objects.get(work_order=wo, sequence=5)
+    page = text(client.get(f"/mes/parts/{fifth.pk}/"))
+    assert f"Sampling Step Decision Rule Rule set Decided Machine body Inspect every 5th {rs.name} v1" in page
+    assert "part 5 of 10" in page

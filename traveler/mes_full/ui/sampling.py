@@ -246,6 +246,16 @@ class RuleSetAnalytics(ShellView):
             "detail_url": reverse("mes_full:samplingruleset-detail", args=[obj.pk])})
 
 
+def part_panel(request, part) -> str:
+    """The part's sampling decisions: at which step, under which rule set and version, selected or not
+    and by which rule."""
+    from django.template.loader import render_to_string
+
+    rows = [{"log": d, "rule": sr.describe(sr.rule_of(d.rule)) if d.rule_id else "",
+             "url": reverse("mes_full:samplingruleset-detail", args=[d.ruleset_id])} for d in svc.part_decisions(part)]
+    return render_to_string("mes_full/sampling/part_panel.html", {"rows": rows}, request=request)
+
+
 urlpatterns = [
     path("sampling/rule-sets/", RuleSetList.as_view(), name="samplingruleset-list"),
     path("sampling/rule-sets/new/", RuleSetEdit.as_view(), name="samplingruleset-create"),

@@ -16,6 +16,8 @@ class MesFullConfig(ModuleConfig):
         "RequirementKindEnum": "traveler.mes_full.choices.RequirementKind",
         "ExecutionOutcomeEnum": "traveler.mes_full.choices.ExecutionOutcome",
         "BlockKindEnum": "traveler.mes_full.choices.BlockKind",
+        "SamplingRuleKindEnum": "traveler.mes_full.choices.SamplingRuleKind",
+        "SamplingModeEnum": "traveler.mes_full.choices.SamplingMode",
         "CalibrationOutcomeEnum": "traveler.mes_full.choices.CalibrationOutcome",  # training and calibration
         # Lot acceptance and rollbacks.
         "Z14SeverityEnum": "traveler.mes_full.models.lots.Severity",

@@ -96,3 +96,24 @@ class OverrideLimit(models.TextChoices):
     ONE_PART = "one_part", "This part only"
     PARTS = "parts", "A number of parts"
     UNTIL = "until", "Until a time"
+
+
+# Per-part sampling ---------------------------------------------------------------------------------
+
+class SamplingRuleKind(models.TextChoices):
+    """How a sampling rule picks parts of a work order (``z14_lot`` plans whole lots, not single parts)."""
+
+    EVERY_NTH = "every_nth", "Every Nth part"
+    PERCENTAGE = "percentage", "Percentage, spread evenly"
+    FIRST_N = "first_n", "First N parts"
+    LAST_N = "last_n", "Last N parts"
+    RANDOM = "random", "Random (seeded)"
+    EXACT_COUNT = "exact_count", "Exact count, spread evenly"
+    Z14_LOT = "z14_lot", "ANSI/ASQ Z1.4 lot plan"
+
+
+class SamplingMode(models.TextChoices):
+    """Which rules of a rule set decide: the primary ones, or the fallback ones after a defect."""
+
+    PRIMARY = "primary", "Primary"
+    FALLBACK = "fallback", "Fallback"

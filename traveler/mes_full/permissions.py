@@ -57,3 +57,10 @@ declare_permissions(
      (*ADMINS, OPERATOR, PRODUCTION_MANAGER, QA_INSPECTOR, QA_MANAGER)),
     ("mes_full.approve_override", "Approve overrides (signed; never one's own)", (*ADMINS, QA_MANAGER, PRODUCTION_MANAGER)),
 )
+
+# Per-part sampling.
+declare_permissions(
+    "mes_full",
+    ("mes_full.view_samplingruleset", "View sampling rule sets, their decisions and analytics", READ_ALL),
+    ("mes_full.change_samplingruleset", "Create, change and archive sampling rule sets", (*PLANNERS, QA_MANAGER)),
+)

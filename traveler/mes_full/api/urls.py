@@ -47,3 +47,15 @@ _fpi_router.register("fpi/requirements", _fpi.FPIRequirementViewSet, basename="m
 _fpi_router.register("fpi/records", _fpi.FPIRecordViewSet, basename="mes-full-fpi-record")
 _fpi_router.register("overrides", _overrides.OverrideViewSet, basename="mes-full-override")
 urlpatterns += _fpi_router.urls
+
+# Per-part sampling (its own router: the one above has built its URLs already).
+from traveler.mes_full.api import sampling as sampling_api  # noqa: E402
+
+sampling_router = SimpleRouter()
+sampling_router.register("sampling/rule-sets", sampling_api.RuleSetViewSet, basename="sampling-ruleset")
+sampling_router.register("sampling/decisions", sampling_api.DecisionViewSet, basename="sampling-decision")
+sampling_router.register("sampling/analytics", sampling_api.AnalyticsViewSet, basename="sampling-analytics")
+urlpatterns += [
+    path("sampling/preview/", sampling_api.PreviewView.as_view(), name="sampling-preview"),
+    *sampling_router.urls,
+]

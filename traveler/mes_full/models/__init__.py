@@ -24,3 +24,15 @@ from traveler.mes_full.models.fpi import FPIRecord, FPIRequirement  # noqa: E402
 from traveler.mes_full.models.overrides import StepOverride, StepOverrideUse  # noqa: E402
 
 __all__ += ["FPIRecord", "FPIRequirement", "StepOverride", "StepOverrideUse"]
+
+from traveler.mes_full.models.sampling import (  # noqa: E402
+    SamplingAnalytics,
+    SamplingAuditLog,
+    SamplingRule,
+    SamplingRuleSet,
+    SamplingRuleSetVersion,
+    SamplingTriggerState,
+)
+
+__all__ += ["SamplingAnalytics", "SamplingAuditLog", "SamplingRule", "SamplingRuleSet", "SamplingRuleSetVersion",
+            "SamplingTriggerState"]

@@ -28,6 +28,7 @@ from traveler.mes_full.choices import DOCUMENT_UNACKNOWLEDGED, MISSING_MEASUREME
 from traveler.mes_full.events import InspectionRecorded, NonconformanceRequested
 from traveler.mes_full.models import DocumentAcknowledgement, StepInspection, StepRequirement
 from traveler.mes_full.models.execution import REQUIREMENT_TARGET
+from traveler.mes_full.services.sampling import sampling_inspection_recorded
 from traveler.mes_lite.choices import PartStatus
 from traveler.mes_lite.models import Part, Step, StepTransitionLog
 from traveler.mes_lite.services.parts import part_hold
@@ -141,6 +142,7 @@ def inspection_record(*, part: Part, passed: bool, user: User, password: str, no
         inspection = StepInspection.objects.create(part=locked, step_id=locked.current_step_id, passed=passed,
                                                    inspector=user, inspected_at=timezone.now(), note=note)
         signature_write(confirmation=confirmation, record=inspection, meaning="inspected", comment=note)
+        sampling_inspection_recorded(inspection=inspection)  # a defect at a sampled step starts its fallback
         publish(InspectionRecorded(inspection_id=inspection.pk, part_id=locked.pk, step_id=inspection.step_id,
                                    passed=passed))
         if not passed:

@@ -56,3 +56,6 @@ lots_factories.register(record_factory)
 
 # First-piece inspection and overrides.
 from traveler.mes_full.tests.fpi_factories import *  # noqa: E402,F401,F403
+
+# Sampling.
+from traveler.mes_full.tests.sampling_factories import *  # noqa: E402,F401,F403

@@ -23,3 +23,8 @@ from traveler.mes_full.ui import overrides as _overrides  # noqa: E402
 from traveler.mes_full.ui import station as _station  # noqa: E402
 
 urlpatterns += [*_fpi.urlpatterns, *_overrides.urlpatterns, *_station.urlpatterns]
+
+# Per-part sampling.
+from traveler.mes_full.ui import sampling as sampling_ui  # noqa: E402
+
+urlpatterns += sampling_ui.urlpatterns

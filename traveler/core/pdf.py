@@ -64,6 +64,18 @@ class RecordPdf(FPDF):
         return bytes(self.output())
 
 
+def pdf_sections(pdf: RecordPdf, target: str, obj, *, access, tenant) -> None:
+    """Write the sections other modules registered for ``target`` (``add_pdf_section``) that this user
+    may see and whose module the tenant has switched on; a module with nothing to print writes nothing."""
+    from traveler.core.registry import registry
+    from traveler.core.services.tenants import enabled_modules
+
+    on = enabled_modules(tenant)
+    for section in registry.pdf_sections.get(target, ()):
+        if section.module in on and (section.permission is None or access.has(section.permission)):
+            section.render(pdf, obj)
+
+
 def signature_block(pdf: RecordPdf, signatures: list[dict], *, title: str = "Electronic signatures") -> None:
     """Each signature's manifestation: printed name, date and time with time zone, meaning, the
     record version signed (and whether it changed since), and the content's SHA-256."""

@@ -3,7 +3,7 @@
 Each installed module registers what it adds while Django starts (from its ``permissions.py``,
 ``navigation.py``, ``handlers.py`` and ``jobs.py``, imported by ``ModuleConfig.ready``); nothing
 here names a module. The keys are fixed: permissions, menu, home pages, panels, event types and
-handlers, jobs and periodic jobs, object rules, guards with their waivers and recorders, notification kinds, signable and approvable
+handlers, jobs and periodic jobs, object rules, sections of printed records, guards with their waivers and recorders, notification kinds, signable and approvable
 records, signature meanings and approval template types, attachable models.
 """
 
@@ -162,6 +162,19 @@ class Attachable:
 
 
 @dataclass(frozen=True)
+class PdfSection:
+    """A section another module adds to a printed record (``target``: "mes_lite.part.traveler"):
+    ``render(pdf, obj)`` writes it onto the ``core.pdf.RecordPdf``; shown to users with ``permission``."""
+
+    module: str
+    target: str
+    title: str
+    render: Callable[..., None]
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class GuardSpec:
     guard: Callable[..., Any]
     kind: str = ""
@@ -189,6 +202,7 @@ class Registry:
     approval_template_types: dict[str, str] = field(default_factory=dict)  # code -> label
     notification_kinds: dict[str, NotificationKind] = field(default_factory=dict)
     attachables: dict[str, Attachable] = field(default_factory=dict)  # by model label ("mes_lite.part")
+    pdf_sections: dict[str, list[PdfSection]] = field(default_factory=dict)  # by target
 
     def handlers_for(self, event_name: str) -> list[EventHandler]:
         return [h for h in self.event_handlers if h.matches(event_name)]
@@ -240,6 +254,11 @@ def set_home_page(page: HomePage) -> None:
 def add_panel(panel: Panel) -> None:
     registry.panels.setdefault(panel.target, []).append(panel)
     registry.panels[panel.target].sort(key=lambda p: p.order)
+
+
+def add_pdf_section(section: PdfSection) -> None:
+    registry.pdf_sections.setdefault(section.target, []).append(section)
+    registry.pdf_sections[section.target].sort(key=lambda p: p.order)
 
 
 def add_object_rule(permission: str, rule: Callable[..., str | None]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from traveler.core.registry import Panel, add_panel
+from traveler.core.registry import Panel, PdfSection, add_panel, add_pdf_section
 from traveler.mes_full.choices import RequirementKind
 from traveler.mes_full.models import StepExecution, StepInspection
 from traveler.mes_full.services.requirements import requirements_of
@@ -83,3 +83,40 @@ def _rollbacks(request, obj) -> str:
 
 add_panel(Panel("mes_full", "mes_lite.part.detail", "Rollbacks", _rollbacks, permission="mes_full.view_steprollback",
                 order=60))
+
+
+# The printed traveler: overrides, rollbacks and signed inspections of the part.
+
+def _traveler_pdf(pdf, part) -> None:
+    from traveler.core.ui.display import format_datetime
+    from traveler.mes_full.models import StepRollback
+    from traveler.mes_full.services.overrides import overrides_of_part
+
+    overrides = overrides_of_part(part)
+    rollbacks = list(StepRollback.objects.filter(part=part).select_related("from_step", "to_step", "requested_by")
+                     .order_by("requested_at", "pk"))
+    inspections = list(StepInspection.objects.filter(part=part).select_related("step", "inspector")
+                       .order_by("inspected_at", "pk"))
+    if not (overrides or rollbacks or inspections):
+        return
+    pdf.ln(2)
+    pdf.heading("Step control", 12)
+    for row in overrides:
+        o, use = row["override"], row["use"]
+        approved = (f"approved (signed) by {o.approved_by.full_name} {format_datetime(o.approved_at)}"
+                    if o.approved_by_id else o.get_override_status_display().lower())
+        pdf.line_text(f"Override #{o.pk} at '{o.step.name}': {o.get_block_kind_display()}; requested by "
+                      f"{o.requested_by.full_name} {format_datetime(o.requested_at)}: {o.reason}; {approved}"
+                      + (f"; used for this part {format_datetime(use.used_at)}" if use else ""))
+    for r in rollbacks:
+        pdf.line_text(f"Rollback #{r.pk} from '{r.from_step.name}' to '{r.to_step.name}' "
+                      f"({r.get_status_display().lower()}): {r.reason}"
+                      + (f"; {r.approval_notes}" if r.approval_notes else ""))
+    for i in inspections:
+        pdf.line_text(f"Inspection at '{i.step.name}': {'passed' if i.passed else 'failed'}, signed by "
+                      f"{i.inspector.full_name if i.inspector else '-'} {format_datetime(i.inspected_at)}"
+                      + (f": {i.note}" if i.note else ""))
+
+
+add_pdf_section(PdfSection("mes_full", "mes_lite.part.traveler", "Step control", _traveler_pdf,
+                           permission="mes_full.view_steprequirement", order=30))

@@ -155,3 +155,24 @@ def test_only_kinds_an_override_lifts_and_a_reason(tenant):
             svc.override_request(part=parts[0], block_kind=BlockKind.OUT_OF_SPEC, reason="r", user=op,
                                  limit=OverrideLimit.UNTIL, expires_at=timezone.now() - timedelta(minutes=1))
         assert list(exc.value.fields) == ["expires_at"]
+
+
+def test_the_printed_traveler_shows_the_override_that_let_the_part_through(client, tenant):
+    import io
+
+    from pypdf import PdfReader
+
+    step, parts, op, qa = _line(tenant, RequirementKind.INSPECTION)
+    o = _override(tenant, parts[0], op, qa)
+    _advance(tenant, op, parts[0], step)
+    assert client.login(email=qa.email, password=PASSWORD)
+    response = client.get(f"/mes/parts/{parts[0].pk}/traveler.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    text = " ".join(text.split())
+    assert f"Traveler of part {parts[0].serial_number}" in text
+    assert f"Override #{o.pk} at '{step.name}': Missing inspection" in text
+    assert f"approved (signed) by {qa.full_name}" in text and "used for this part" in text
+    other = client.get(f"/mes/parts/{parts[1].pk}/traveler.pdf")
+    other_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(other.content)).pages)
+    assert "Override #" not in other_text and "Step control" not in other_text

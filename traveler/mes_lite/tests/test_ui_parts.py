@@ -174,3 +174,32 @@ def test_the_dashboard_counts_parts_that_need_attention(client, tenant, wo):
     assert ">1</strong><span>part quarantined" in panel["html"]
     customer = signed_in(make_member(tenant, roles=["customer"], company=make_company(tenant)), tenant)
     assert all(p["title"] != "Parts that need attention" for p in customer.get("/").context["panels"])
+
+
+def test_the_printed_traveler_lists_the_route_history_and_values(client, tenant, admin):
+    import io
+
+    from pypdf import PdfReader
+
+    from traveler.core.tests.factories import PASSWORD, make_member
+    from traveler.mes_lite.tests.factories import advanced_part
+
+    part = advanced_part(tenant)
+    viewer = make_member(tenant, roles=["qa_inspector"])
+    assert client.login(email=viewer.email, password=PASSWORD)
+    response = client.get(f"/mes/parts/{part.pk}/traveler.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split())
+    from traveler.core.tenancy import tenant_context
+    from traveler.mes_lite.services.routing import route_steps
+
+    with tenant_context(tenant):
+        first = route_steps(part.process)[0].name
+    assert f"Traveler of part {part.serial_number}" in text and "Bore diameter = 6" in text
+    assert f"at '{first}'" in text and "History" in text
+    from traveler.core.tests.factories import make_company
+
+    customer = make_member(tenant, roles=["customer"], company=make_company(tenant))
+    client.logout()
+    assert client.login(email=customer.email, password=PASSWORD)
+    assert client.get(f"/mes/parts/{part.pk}/traveler.pdf").status_code in (403, 404)

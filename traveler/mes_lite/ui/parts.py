@@ -97,6 +97,24 @@ class PartHistory(_PartPage, RecordHistoryView):
     model = Part
 
 
+class PartTravelerPdf(_PartPage, RecordDetailView):
+    """The part's traveler, printed: route, history with values and equipment, other modules' sections."""
+
+    model = Part
+
+    def get(self, request, *args, **kwargs):
+        from django.http import HttpResponse
+
+        from traveler.mes_lite.pdf import part_traveler_pdf
+
+        part = self.get_object()
+        body = part_traveler_pdf(part=part, access=request.access, tenant=request.tenant,
+                                 printed_by=request.user.full_name or request.user.email)
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="traveler-{part.serial_number}.pdf"'
+        return response
+
+
 class _PartAction(ActionView):
     model = Part
     permission = ""
@@ -133,6 +151,7 @@ urlpatterns = [
     path("parts/", PartList.as_view(), name="part-list"),
     path("parts/<int:pk>/", PartDetail.as_view(), name="part-detail"),
     path("parts/<int:pk>/history/", PartHistory.as_view(), name="part-history"),
+    path("parts/<int:pk>/traveler.pdf", PartTravelerPdf.as_view(), name="part-traveler-pdf"),
     path("parts/<int:pk>/hold/", PartHold.as_view(), name="part-hold"),
     path("parts/<int:pk>/release/", PartRelease.as_view(), name="part-release"),
     path("parts/<int:pk>/scrap/", PartScrap.as_view(), name="part-scrap"),

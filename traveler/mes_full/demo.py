@@ -1,6 +1,7 @@
 """Step control on the demo's injector line: trainings (one expiring soon, one lapsed), every gauge's
 calibration history, what the steps require (a training, a work instruction, an inspection sign-off),
-a first-piece inspection per work order at "Hone bore", and an override waiting for a second person.
+a first-piece inspection per work order at "Hone bore", and sampling of every 5th body at "Grind seat"
+(all of the next 10 after a defect).
 
 It runs after the other modules' demo data (the manifest lists step control last), so the history
 they generated is not held up by these gates; the gates apply from here on, at the station."""
@@ -17,6 +18,7 @@ from traveler.mes_full.models import CalibrationRecord, TrainingType
 from traveler.mes_full.services.calibration import calibration_record
 from traveler.mes_full.services.fpi import requirement_set
 from traveler.mes_full.services.requirements import requirement_create
+from traveler.mes_full.services.sampling import ruleset_create
 from traveler.mes_full.services.training import training_record_create, training_type_create
 from traveler.mes_lite.demo import injector_line
 from traveler.mes_lite.models import Equipment
@@ -63,6 +65,11 @@ def load_step_control_demo(tenant: Tenant) -> None:
                                  "note": "Bore intersections burr-free under the stereo microscope."})
         requirement_set(step=by_name["Hone bore"], scope=FPIScope.WORK_ORDER,
                         note="First honed bore of each work order: air gauge and surface finish.")
+        # Sampling at "Grind seat": every 5th body is inspected; after a defect, the next 10 are.
+        ruleset_create(data={
+            "name": "Seat grinding: every 5th", "part_type": line.process.part_type, "process": line.process,
+            "step": by_name["Grind seat"], "fallback_parts": 10,
+            "rules": [{"kind": "every_nth", "count": 5}, {"kind": "percentage", "percent": "100", "mode": "fallback"}]})
     with tenant_context(tenant, actor=qa):
         # Each gauge's history: the calibration it arrived with becomes a record by the external lab.
         for eq in Equipment.objects.filter(last_calibration__isnull=False).order_by("name"):

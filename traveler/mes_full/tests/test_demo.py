@@ -9,7 +9,7 @@ import pytest
 from traveler.core.demo import load_demo
 from traveler.core.models import Tenant, User
 from traveler.core.tenancy import tenant_context
-from traveler.mes_full.models import CalibrationRecord, FPIRequirement, StepRequirement, TrainingRecord
+from traveler.mes_full.models import CalibrationRecord, FPIRequirement, SamplingRuleSet, StepRequirement, TrainingRecord
 from traveler.mes_full.services.requirements import requirements_guard
 from traveler.mes_full.services.training import training_expiring
 from traveler.mes_lite.models import Equipment, Part, Step
@@ -25,6 +25,7 @@ def test_the_demo_shows_step_control_and_loads_once():
         counts = (TrainingRecord.objects.count(), StepRequirement.objects.count(), CalibrationRecord.objects.count())
         assert counts[0] == 3 and counts[1] == 3
         assert FPIRequirement.objects.get().step.name == "Hone bore"
+        assert SamplingRuleSet.objects.get().step.name == "Grind seat"
         calibrated = Equipment.objects.filter(last_calibration__isnull=False)
         assert set(CalibrationRecord.objects.values_list("equipment_id", flat=True)) == {e.pk for e in calibrated}
         expiring = [r for r in training_expiring() if r.user_id == operator.pk]

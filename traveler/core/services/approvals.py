@@ -384,12 +384,9 @@ def _notify_turn(req: ApprovalRequest, state: State) -> None:
 
 
 def request_url(req: ApprovalRequest) -> str:
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
-    try:
-        return reverse("core:approval_detail", args=[req.pk])
-    except NoReverseMatch:
-        return ""
+    return reverse("core:approval-detail", args=[req.pk])
 
 
 # ---------- cancelling and escalating ----------

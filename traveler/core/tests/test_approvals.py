@@ -249,8 +249,9 @@ def test_sla_escalation_sends_once_per_day(tenant, people, company, approvable_c
         assert approvals_escalate(now=later + timedelta(hours=1)) == 0
         assert approvals_escalate(now=later + timedelta(days=1)) == 2
         assert approvals_escalate(now=timezone.now()) == 0  # not overdue yet
-    assert len(notices(tenant, people["a"], "core.approval.overdue")) == 2
-    assert req.pk
+    reminders = notices(tenant, people["a"], "core.approval.overdue")
+    assert len(reminders) == 2
+    assert {n.url for n in reminders} == {f"/approvals/{req.pk}/"}  # the reminder links to the request
 
 
 def test_my_approvals_lists_what_waits_for_me_overdue_first(tenant, people, company, approvable_company):

@@ -34,6 +34,23 @@ class Manifest:
     source: str = ""
     extra: dict = field(default_factory=dict)
 
+    def check_available(self) -> None:
+        """Refuse, naming it, a module or integration the manifest lists that this installation does not
+        have (its package is not installed), before Django tries to import it."""
+        import importlib.util
+
+        for kind, names, prefix in (("module", self.modules, "traveler"),
+                                    ("integration", self.integrations, "traveler.integrations")):
+            for name in names:
+                try:
+                    found = importlib.util.find_spec(f"{prefix}.{name}") is not None
+                except ModuleNotFoundError:
+                    found = False
+                if not found:
+                    raise ManifestError(
+                        f"deployment manifest {self.source} lists the {kind} {name!r}, which is not installed here "
+                        f"(no package {prefix}.{name}). Install it or remove it from the manifest.")
+
     @property
     def app_paths(self) -> list[str]:
         apps = [f"traveler.{m}" for m in self.modules]

@@ -38,6 +38,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h for h in os.environ.get("TRAVELER_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h]
 
 MANIFEST = load_manifest()
+MANIFEST.check_available()
 DEPLOYMENT_TYPE = MANIFEST.deployment
 MULTI_TENANT = DEPLOYMENT_TYPE == "saas"
 

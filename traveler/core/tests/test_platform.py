@@ -141,6 +141,27 @@ def test_dedicated_install_without_a_module_answers_404_for_it(tmp_path):
     assert result == {"modules": ["core"], "status": 404, "spc_perms": []}
 
 
+def test_start_up_refuses_a_listed_integration_that_is_not_installed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    manifest = tmp_path / "with-erp.yaml"
+    manifest.write_text("deployment: dedicated\nmodules: [core]\nintegrations: [erp_csv]\n")
+    env = {**os.environ, "TRAVELER_MANIFEST": str(manifest), "DJANGO_SETTINGS_MODULE": "traveler.server.settings",
+           "PYTHONPATH": str(TRAVELER.parent)}
+    out = subprocess.run([sys.executable, "-c", "import django\ndjango.setup()\n"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode != 0
+    assert (f"deployment manifest {manifest} lists the integration 'erp_csv', which is not installed here "
+            "(no package traveler.integrations.erp_csv)") in out.stderr
+    assert "ModuleNotFoundError" not in out.stderr  # refused by the manifest, not by a failed import
+    manifest.write_text("deployment: dedicated\nmodules: [core, dms]\n")
+    out = subprocess.run([sys.executable, "-c", "import django\ndjango.setup()\n"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert "lists the module 'dms', which is not installed here" in out.stderr
+
+
 def test_start_up_fails_when_a_required_module_is_missing(tmp_path):
     import os
     import subprocess

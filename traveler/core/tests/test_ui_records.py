@@ -87,6 +87,21 @@ def test_create_shows_service_errors_on_the_field(client, tenant):
     assert r.context["form"].errors["name"]
 
 
+def test_a_create_refused_as_a_conflict_is_shown_on_the_form(client, tenant, monkeypatch):
+    from traveler.core.errors import Conflict
+    from traveler.core.ui import companies
+
+    def refuse(self, data, reason):
+        raise Conflict("A company with this number is being created by someone else: try again.")
+
+    monkeypatch.setattr(companies.CompanyEdit, "call_create", refuse)
+    r = client.post("/companies/new/", {"name": "Cummins", "kind": "customer"})
+    assert r.status_code == 409
+    assert "being created by someone else" in r.content.decode()
+    with tenant_context(tenant):
+        assert not Company.objects.filter(name="Cummins").exists()
+
+
 def test_create_needs_the_add_permission(tenant):
     operator = make_member(tenant, roles=["operator"])
     client = signed_in(operator, tenant)

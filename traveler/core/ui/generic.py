@@ -429,6 +429,9 @@ class RecordFormView(RecordView):
                 obj = self.call_update(obj, form.cleaned_data["version"], data, reason)
                 messages.success(request, f"{capfirst(str(self.opts.verbose_name))} “{obj}” saved.")
         except Conflict as exc:
+            if obj is None:  # a create the service refused as a conflict (a duplicate): shown on the form
+                add_service_error(form, exc)
+                return self.page(form, None, status=exc.status)
             return self.conflict(exc, obj)
         except TravelerError as exc:
             add_service_error(form, exc)
